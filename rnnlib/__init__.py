@@ -1,0 +1,44 @@
+"""rnnlib: the reference implementation behind the RNN course.
+
+Pure numpy, column-vector convention (``x_t`` is (D, B), ``h_t`` is (H, B), ``X`` is
+(T, D, B), weights (H, H + D) acting on ``[h; x]``). Modules, one idea each:
+
+- ``activations``  stable sigmoid, tanh, derivatives
+- ``cells``        one step of the vanilla RNN, GRU and MGU: ``cell([x, h], weights) -> (y, h)``
+- ``scan``         unroll a step function over a sequence (the lectures' ``scan``)
+- ``lecture``      the lectures' seed-10 set-up and published numbers
+- ``bptt``         sequence forward and backward (backprop through time)
+- ``losses``       linear read-out, MSE, softmax cross-entropy
+- ``gradcheck``    numerical gradients and relative errors
+- ``init``, ``optim``, ``train``, ``data``   initialisation, optimisers, training, tasks
+- ``timing``       honest timing helpers
+- ``interop``      PyTorch layout and the row-vector form
+- ``grading``      array checks with precise feedback
+"""
+
+from .activations import sigmoid, sigmoid_grad_from_output, tanh, tanh_grad_from_output
+from .bptt import Cache, backward, forward, weight_names
+from .cells import gru_step, mgu_step, rnn_step
+from .data import ADDING_BASELINE_MSE, adding_problem, noisy_sine
+from .gradcheck import check_gradients, numerical_gradient, relative_error
+from .init import init_readout, init_weights
+from .lecture import LECTURE_GRU_X1, lecture_setup
+from .losses import mse, readout_backward, readout_forward, softmax_cross_entropy
+from .optim import SGD, Adam, clip_by_global_norm
+from .scan import scan
+from .train import evaluate, init_model, loss_and_grads, predict, train
+from . import grading, interop, timing  # noqa: F401  (modules used by name: rnnlib.timing...)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "sigmoid", "tanh", "sigmoid_grad_from_output", "tanh_grad_from_output",
+    "rnn_step", "gru_step", "mgu_step", "scan",
+    "lecture_setup", "LECTURE_GRU_X1",
+    "forward", "backward", "Cache", "weight_names",
+    "readout_forward", "readout_backward", "mse", "softmax_cross_entropy",
+    "numerical_gradient", "relative_error", "check_gradients",
+    "init_weights", "init_readout", "SGD", "Adam", "clip_by_global_norm",
+    "init_model", "predict", "evaluate", "loss_and_grads", "train",
+    "adding_problem", "noisy_sine", "ADDING_BASELINE_MSE",
+]

@@ -1,0 +1,304 @@
+"""Forward and backward passes over a whole sequence (backpropagation through time).
+
+``forward(cell, weights, X, h_0)`` runs the same equations as the step functions in
+``rnnlib.cells`` for every time step and keeps what the backward pass needs in a cache;
+``backward(dhs, cache)`` walks the sequence in reverse and returns the gradients.
+
+Two ideas make this much faster than ``scan`` over a step function, and the book's cost
+chapter measures both:
+
+1. **Hoist the input projection out of the loop.** Write each weight as
+   ``W = [W_hid | W_in]`` (the columns acting on ``h`` and on ``x``). The input part does not
+   depend on the recurrence, so ``W_in @ x_t`` for all ``t`` is one call,
+   ``W_in @ X`` with ``X`` of shape (T, D, B). Only the small ``W_hid @ h`` stays inside the
+   loop, and no ``[h; x]`` is ever concatenated.
+2. **Fuse the gates.** The gates that read the same vector are stacked into one matrix
+   (GRU: ``u`` and ``r`` read ``h``; all gates read ``x``), so one product serves several gates.
+
+The backward pass mirrors this: the loop only carries the gradient of the hidden state and
+records the gradient of every pre-activation, ``dA[t]``; the weight gradients and ``dX`` are
+then each one tensor product over all time steps at once.
+
+Gradients of pre-activations use the activated values from the cache
+(``sigmoid' = s (1 - s)``, ``tanh' = 1 - c**2``).
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._checks import (WEIGHT_NAMES, as_float_array, check_activation, check_cell, check_finite,
+                      check_sequence, check_weights)
+from .activations import sigmoid
+
+__all__ = ["forward", "backward", "Cache"]
+
+
+@dataclass
+class Cache:
+    """What ``backward`` needs from ``forward``.
+
+    Attributes
+    ----------
+    cell : str
+        "rnn", "gru" or "mgu".
+    weights : tuple of ndarray
+        The cell's weights in the lectures' order (for the RNN: ``(W_h, b_h)``).
+    n_given : int
+        Length of the tuple the caller passed (6 when the RNN got the lecture's 6-tuple), so
+        that the gradients come back in the same shape of tuple.
+    X : ndarray, shape (T, D, B)
+    h_0 : ndarray, shape (H, B)
+    hs : ndarray, shape (T, H, B)
+        ``hs[t]`` is the hidden state after step ``t``.
+    saved : dict of str -> ndarray, each (T, H, B)
+        Gate activations: GRU ``u, r, c``; MGU ``f, c``; RNN none (``hs`` are its activations).
+    activation : str
+        The vanilla RNN's ``g``.
+    """
+
+    cell: str
+    weights: tuple
+    n_given: int
+    X: np.ndarray
+    h_0: np.ndarray
+    hs: np.ndarray
+    saved: dict = field(default_factory=dict)
+    activation: str = "sigmoid"
+
+
+def _split(W, H):
+    """``W = [W_hid | W_in]``: the columns acting on ``h`` and on ``x``."""
+    return W[:, :H], W[:, H:]
+
+
+# ----------------------------------------------------------------------------- vanilla RNN
+
+def _rnn_forward(weights, X, h_0, activation):
+    W, b = weights
+    H = h_0.shape[0]
+    W_hid, W_in = _split(W, H)
+    g = sigmoid if activation == "sigmoid" else np.tanh
+    A_in = W_in @ X + b                       # (T, H, B): input part of every pre-activation
+    hs = np.empty(A_in.shape, A_in.dtype)
+    h = h_0
+    for t in range(X.shape[0]):
+        h = hs[t] = g(W_hid @ h + A_in[t])
+    return hs, {}
+
+
+def _rnn_backward(dhs, cache):
+    W, _ = cache.weights
+    H = cache.h_0.shape[0]
+    W_hid = W[:, :H]
+    hs = cache.hs
+    g_prime = hs * (1.0 - hs) if cache.activation == "sigmoid" else 1.0 - hs * hs
+    dA = np.empty_like(hs)
+    dh = np.zeros_like(cache.h_0)
+    for t in reversed(range(hs.shape[0])):
+        dA[t] = (dh + dhs[t]) * g_prime[t]
+        dh = W_hid.T @ dA[t]
+    return dA, [_previous_states(cache)], dh
+
+
+# ----------------------------------------------------------------------------- GRU
+
+def _gru_forward(weights, X, h_0):
+    W_u, W_r, W_c, b_u, b_r, b_c = weights
+    H = h_0.shape[0]
+    W_ur_hid = np.concatenate([W_u[:, :H], W_r[:, :H]])          # (2H, H)
+    W_c_hid = W_c[:, :H]                                          # (H, H)
+    W_in = np.concatenate([W_u[:, H:], W_r[:, H:], W_c[:, H:]])  # (3H, D)
+    A_in = W_in @ X + np.concatenate([b_u, b_r, b_c])            # (T, 3H, B)
+    T, B = X.shape[0], X.shape[2]
+    hs, U, R, C = (np.empty((T, H, B), A_in.dtype) for _ in range(4))
+    h = h_0
+    for t in range(T):
+        ur = sigmoid(W_ur_hid @ h + A_in[t, :2 * H])
+        u, r = U[t], R[t] = ur[:H], ur[H:]
+        c = C[t] = np.tanh(W_c_hid @ (r * h) + A_in[t, 2 * H:])
+        h = hs[t] = u * c + (1.0 - u) * h
+    return hs, {"u": U, "r": R, "c": C}
+
+
+def _gru_backward(dhs, cache):
+    W_u, W_r, W_c = cache.weights[:3]
+    H = cache.h_0.shape[0]
+    W_ur_hid = np.concatenate([W_u[:, :H], W_r[:, :H]])
+    W_c_hid = W_c[:, :H]
+    U, R, C = cache.saved["u"], cache.saved["r"], cache.saved["c"]
+    H_prev = _previous_states(cache)
+    T, _, B = dhs.shape
+    dA = np.empty((T, 3 * H, B), dhs.dtype)   # d loss / d pre-activations of u, r, c
+    dh = np.zeros_like(cache.h_0)
+    for t in reversed(range(T)):
+        u, r, c, h_prev = U[t], R[t], C[t], H_prev[t]
+        dh = dh + dhs[t]
+        da_c = dh * u * (1.0 - c * c)                 # h' = u c + (1 - u) h_prev
+        d_rh = W_c_hid.T @ da_c                       # gradient of r * h_prev
+        dA[t, :H] = dh * (c - h_prev) * u * (1.0 - u)
+        dA[t, H:2 * H] = d_rh * h_prev * r * (1.0 - r)
+        dA[t, 2 * H:] = da_c
+        dh = dh * (1.0 - u) + d_rh * r + W_ur_hid.T @ dA[t, :2 * H]
+    return dA, [H_prev, H_prev, R * H_prev], dh
+
+
+# ----------------------------------------------------------------------------- MGU
+
+def _mgu_forward(weights, X, h_0):
+    W_f, W_h, b_f, b_h = weights
+    H = h_0.shape[0]
+    W_f_hid, W_h_hid = W_f[:, :H], W_h[:, :H]
+    A_in = np.concatenate([W_f[:, H:], W_h[:, H:]]) @ X + np.concatenate([b_f, b_h])  # (T, 2H, B)
+    T, B = X.shape[0], X.shape[2]
+    hs, F, C = (np.empty((T, H, B), A_in.dtype) for _ in range(3))
+    h = h_0
+    for t in range(T):
+        f = F[t] = sigmoid(W_f_hid @ h + A_in[t, :H])
+        c = C[t] = np.tanh(W_h_hid @ (f * h) + A_in[t, H:])
+        h = hs[t] = (1.0 - f) * h + f * c
+    return hs, {"f": F, "c": C}
+
+
+def _mgu_backward(dhs, cache):
+    W_f, W_h = cache.weights[:2]
+    H = cache.h_0.shape[0]
+    W_f_hid, W_h_hid = W_f[:, :H], W_h[:, :H]
+    F, C = cache.saved["f"], cache.saved["c"]
+    H_prev = _previous_states(cache)
+    T, _, B = dhs.shape
+    dA = np.empty((T, 2 * H, B), dhs.dtype)   # d loss / d pre-activations of f, c
+    dh = np.zeros_like(cache.h_0)
+    for t in reversed(range(T)):
+        f, c, h_prev = F[t], C[t], H_prev[t]
+        dh = dh + dhs[t]
+        da_c = dh * f * (1.0 - c * c)                 # h' = (1 - f) h_prev + f c
+        d_fh = W_h_hid.T @ da_c                       # gradient of f * h_prev
+        df = dh * (c - h_prev) + d_fh * h_prev        # f reaches h' directly and through c
+        dA[t, :H] = da_f = df * f * (1.0 - f)
+        dA[t, H:] = da_c
+        dh = dh * (1.0 - f) + d_fh * f + W_f_hid.T @ da_f
+    return dA, [H_prev, F * H_prev], dh
+
+
+# ----------------------------------------------------------------------------- shared
+
+def _previous_states(cache):
+    """``H_prev[t] = h_{t-1}``: the state each step read, shape (T, H, B)."""
+    return np.concatenate([cache.h_0[None], cache.hs[:-1]])
+
+
+def _gradients_from_preactivations(weights, dA, hidden_inputs, X):
+    """Weight, bias and input gradients from the pre-activation gradients of all steps.
+
+    For a gate ``a_t = W_hid v_t + W_in x_t + b`` (``v_t`` is what the gate reads from the
+    hidden side: ``h_{t-1}``, or ``r * h_{t-1}`` for the GRU's candidate):
+
+        dW_hid = sum_t da_t v_t^T,   dW_in = sum_t da_t x_t^T,   db = sum_t da_t 1,
+        dx_t  += W_in^T da_t
+
+    Each sum over time (and batch) is one tensor product.
+    """
+    n = len(weights) // 2
+    H = weights[-1].shape[0]
+    over_time_and_batch = ((0, 2), (0, 2))
+    dWs, dbs = [], []
+    dX = np.zeros_like(X)
+    for k in range(n):
+        da = dA[:, k * H:(k + 1) * H]
+        dW_hid = np.tensordot(da, hidden_inputs[k], over_time_and_batch)
+        dW_in = np.tensordot(da, X, over_time_and_batch)
+        dWs.append(np.concatenate([dW_hid, dW_in], axis=1))
+        dbs.append(da.sum(axis=(0, 2))[:, None])
+        dX += weights[k][:, H:].T @ da
+    return tuple(dWs) + tuple(dbs), dX
+
+
+_FORWARD = {"rnn": _rnn_forward, "gru": _gru_forward, "mgu": _mgu_forward}
+_BACKWARD = {"rnn": _rnn_backward, "gru": _gru_backward, "mgu": _mgu_backward}
+
+
+def forward(cell, weights, X, h_0, activation="sigmoid"):
+    """Run a cell over a whole sequence and keep a cache for ``backward``.
+
+    Parameters
+    ----------
+    cell : {"rnn", "gru", "mgu"}
+    weights : tuple
+        In the lectures' order: RNN ``(W_h, b_h)`` (or the lecture's 6-tuple, of which it uses
+        the first weight and the first bias), GRU ``(W_u, W_r, W_c, b_u, b_r, b_c)``, MGU
+        ``(W_f, W_h, b_f, b_h)``. Matrices (H, H + D), biases (H, 1).
+    X : ndarray, shape (T, D, B)
+        The input sequence, time first, batch in the columns.
+    h_0 : ndarray, shape (H, B)
+        The initial hidden state.
+    activation : {"sigmoid", "tanh"}
+        The vanilla RNN's nonlinearity (ignored by the gated cells).
+
+    Returns
+    -------
+    hs : ndarray, shape (T, H, B)
+        ``hs[t]`` is the hidden state after reading ``X[t]``; equal (to rounding) to
+        ``np.stack(scan(step, X, weights, h_0)[0])``.
+    cache : Cache
+        Everything ``backward`` needs.
+
+    The computation runs in the floating dtype that the inputs share (float64 unless every
+    input is float32).
+    """
+    cell = check_cell(cell)
+    activation = check_activation(activation)
+    X, h_0 = check_sequence(X, h_0)
+    H, D = h_0.shape[0], X.shape[1]
+    n_given = len(weights) if isinstance(weights, (tuple, list)) else 0
+    weights = check_weights(cell, weights, H, D)
+    dtype = np.result_type(X, h_0, *weights)
+    X, h_0 = X.astype(dtype, copy=False), h_0.astype(dtype, copy=False)
+    weights = tuple(w.astype(dtype, copy=False) for w in weights)
+    if cell == "rnn":
+        hs, saved = _rnn_forward(weights, X, h_0, activation)
+    else:
+        hs, saved = _FORWARD[cell](weights, X, h_0)
+    return hs, Cache(cell, weights, n_given, X, h_0, hs, saved, activation)
+
+
+def backward(dhs, cache):
+    """Backpropagation through time.
+
+    Parameters
+    ----------
+    dhs : ndarray, shape (T, H, B)
+        Upstream gradient of the loss with respect to every hidden state ``hs[t]`` (zeros
+        where the loss does not read a state directly, e.g. all but the last for a loss on
+        ``h_T`` alone).
+    cache : Cache
+        From ``forward``.
+
+    Returns
+    -------
+    dweights : tuple
+        Gradients in the same order and shapes as the weights given to ``forward`` (for the
+        RNN with the lecture's 6-tuple, a 6-tuple whose unused entries are zero).
+    dX : ndarray, shape (T, D, B)
+    dh_0 : ndarray, shape (H, B)
+    """
+    if not isinstance(cache, Cache):
+        raise ValueError(f"cache must be the Cache returned by rnnlib.forward; got {type(cache).__name__}")
+    dhs = as_float_array(dhs, "dhs", 3, "(T, H, B)")
+    if dhs.shape != cache.hs.shape:
+        raise ValueError(f"dhs has shape {dhs.shape}, expected {cache.hs.shape} = (T, H, B), the shape of hs")
+    check_finite(dhs, "dhs")
+    dhs = dhs.astype(cache.hs.dtype, copy=False)
+    dA, hidden_inputs, dh_0 = _BACKWARD[cache.cell](dhs, cache)
+    dweights, dX = _gradients_from_preactivations(cache.weights, dA, hidden_inputs, cache.X)
+    if cache.cell == "rnn" and cache.n_given == 6:
+        dW, db = dweights
+        z = np.zeros_like
+        dweights = (dW, z(dW), z(dW), db, z(db), z(db))
+    return dweights, dX, dh_0
+
+
+def weight_names(cell):
+    """Names of a cell's weights in the lectures' order, e.g. ``("W_f", "W_h", "b_f", "b_h")``."""
+    return WEIGHT_NAMES[check_cell(cell)]
+
