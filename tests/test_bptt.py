@@ -1,0 +1,87 @@
+"""Backprop through time against central differences, for every cell and every input.
+
+Tolerance: relative error (norm form, rnnlib.relative_error) below 1e-6. In float64 with
+step 1e-5, central differences are accurate to about 1e-10 relative on these problems, and a
+right backward pass agrees with them to about 1e-10..1e-9; a wrong term gives 1e-3 or more.
+"""
+
+import numpy as np
+import pytest
+
+import rnnlib
+
+CELLS = ["rnn", "gru", "mgu"]
+
+
+def _loss(cell, weights, X, h_0, G, activation="sigmoid"):
+    """A scalar whose gradient w.r.t. every hidden state is G: L = sum(G * hs)."""
+    hs, _ = rnnlib.forward(cell, weights, X, h_0, activation)
+    return float(np.sum(G * hs))
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("sizes", [dict(T=5, D=3, H=4, B=3), dict(T=4, D=6, H=2, B=2)])
+def test_bptt_gradients_match_central_differences(problem, cell, sizes):
+    weights, X, h_0, G = problem(cell, **sizes)
+    weights = [w.copy() for w in weights]
+    hs, cache = rnnlib.forward(cell, tuple(weights), X, h_0)
+    dweights, dX, dh_0 = rnnlib.backward(G, cache)
+    assert len(dweights) == len(weights)
+    f = lambda: _loss(cell, tuple(weights), X, h_0, G)
+    names = list(rnnlib.weight_names(cell)) + ["X", "h_0"]
+    errors = rnnlib.check_gradients(f, weights + [X, h_0], list(dweights) + [dX, dh_0], names)
+    for name, err in errors:
+        assert err < 1e-6, f"{cell} d{name}: relative error {err:.2e}"
+
+
+def test_tanh_rnn_gradients(problem):
+    weights, X, h_0, G = problem("rnn")
+    weights = [w.copy() for w in weights]
+    _, cache = rnnlib.forward("rnn", tuple(weights), X, h_0, activation="tanh")
+    dweights, dX, dh_0 = rnnlib.backward(G, cache)
+    f = lambda: _loss("rnn", tuple(weights), X, h_0, G, "tanh")
+    for name, err in rnnlib.check_gradients(f, weights + [X, h_0], list(dweights) + [dX, dh_0]):
+        assert err < 1e-6, name
+
+
+def test_rnn_with_the_lecture_tuple_returns_a_six_tuple_with_zeros_where_unused():
+    weights, X, h_0 = rnnlib.lecture_setup(T=6, D=5, H=3)
+    G = np.random.default_rng(1).standard_normal((6, 3, 1))
+    _, cache6 = rnnlib.forward("rnn", weights, X, h_0)
+    _, cache2 = rnnlib.forward("rnn", (weights[0], weights[3]), X, h_0)
+    d6, _, _ = rnnlib.backward(G, cache6)
+    d2, _, _ = rnnlib.backward(G, cache2)
+    assert len(d6) == 6 and [d.shape for d in d6] == [w.shape for w in weights]
+    assert np.array_equal(d6[0], d2[0]) and np.array_equal(d6[3], d2[1])
+    assert not any(d6[i].any() for i in (1, 2, 4, 5))
+    assert d2[0].any()
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_float32_in_float32_out(problem, cell):
+    weights, X, h_0, G = problem(cell)
+    w32 = tuple(w.astype(np.float32) for w in weights)
+    hs, cache = rnnlib.forward(cell, w32, X.astype(np.float32), h_0.astype(np.float32))
+    dw, dX, dh_0 = rnnlib.backward(G.astype(np.float32), cache)
+    assert hs.dtype == dX.dtype == dh_0.dtype == np.float32
+    assert all(d.dtype == np.float32 for d in dw)
+    hs64, cache64 = rnnlib.forward(cell, weights, X, h_0)
+    np.testing.assert_allclose(hs, hs64, atol=1e-5)  # float32 rounding, ~1e-7 per operation
+    dw64, _, _ = rnnlib.backward(G, cache64)
+    for a, b in zip(dw, dw64):
+        assert rnnlib.relative_error(a, b) < 1e-5
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_gradient_of_a_loss_on_the_last_state_only(problem, cell):
+    """The common case in training: dhs is zero except at the last step."""
+    weights, X, h_0, _ = problem(cell, T=6)
+    g = np.random.default_rng(5).standard_normal(h_0.shape)
+    G = np.zeros((6,) + h_0.shape)
+    G[-1] = g
+    _, cache = rnnlib.forward(cell, weights, X, h_0)
+    _, dX, dh_0 = rnnlib.backward(G, cache)
+    f = lambda: float(np.sum(g * rnnlib.forward(cell, weights, X, h_0)[0][-1]))
+    assert rnnlib.relative_error(dX, rnnlib.numerical_gradient(lambda _: f(), X)) < 1e-6
+    assert rnnlib.relative_error(dh_0, rnnlib.numerical_gradient(lambda _: f(), h_0)) < 1e-6
+    assert np.abs(dX[0]).max() > 0  # the first input does reach the last state
