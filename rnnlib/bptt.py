@@ -29,7 +29,7 @@ import numpy as np
 
 from ._checks import (WEIGHT_NAMES, as_float_array, check_activation, check_cell, check_finite,
                       check_sequence, check_weights)
-from .activations import sigmoid
+from .activations import sigmoid_
 
 __all__ = ["forward", "backward", "Cache"]
 
@@ -72,18 +72,30 @@ def _split(W, H):
     return W[:, :H], W[:, H:]
 
 
+def _project(W_in, X, b):
+    """``W_in @ X[t] + b`` for every step ``t`` at once: one matrix product, (T, G, B).
+
+    ``np.tensordot`` lays all T * B input columns side by side and multiplies them by
+    ``W_in`` (G, D) in a single BLAS call, far faster than T small products.
+    """
+    A = np.ascontiguousarray(np.tensordot(X, W_in, axes=(1, 1)).transpose(0, 2, 1))
+    A += b
+    return A
+
+
 # ----------------------------------------------------------------------------- vanilla RNN
 
 def _rnn_forward(weights, X, h_0, activation):
     W, b = weights
     H = h_0.shape[0]
     W_hid, W_in = _split(W, H)
-    g = sigmoid if activation == "sigmoid" else np.tanh
-    A_in = W_in @ X + b                       # (T, H, B): input part of every pre-activation
-    hs = np.empty(A_in.shape, A_in.dtype)
+    g_ = sigmoid_ if activation == "sigmoid" else (lambda a: np.tanh(a, out=a))
+    hs = _project(W_in, X, b)                 # starts as the input part of every pre-activation
     h = h_0
     for t in range(X.shape[0]):
-        h = hs[t] = g(W_hid @ h + A_in[t])
+        a = hs[t]                             # becomes h_t in place: a += W_hid h; a = g(a)
+        a += W_hid @ h
+        h = g_(a)
     return hs, {}
 
 
@@ -106,19 +118,27 @@ def _rnn_backward(dhs, cache):
 def _gru_forward(weights, X, h_0):
     W_u, W_r, W_c, b_u, b_r, b_c = weights
     H = h_0.shape[0]
-    W_ur_hid = np.concatenate([W_u[:, :H], W_r[:, :H]])          # (2H, H)
-    W_c_hid = W_c[:, :H]                                          # (H, H)
+    W_ur_hid = np.concatenate([W_u[:, :H], W_r[:, :H]])          # (2H, H): both gates in one product
+    W_c_hid = np.ascontiguousarray(W_c[:, :H])                    # (H, H)
     W_in = np.concatenate([W_u[:, H:], W_r[:, H:], W_c[:, H:]])  # (3H, D)
-    A_in = W_in @ X + np.concatenate([b_u, b_r, b_c])            # (T, 3H, B)
-    T, B = X.shape[0], X.shape[2]
-    hs, U, R, C = (np.empty((T, H, B), A_in.dtype) for _ in range(4))
+    A = _project(W_in, X, np.concatenate([b_u, b_r, b_c]))       # (T, 3H, B), overwritten below
+    UR, C = A[:, :2 * H], A[:, 2 * H:]       # the buffers become the gates and the candidate
+    hs = np.empty_like(C)
     h = h_0
-    for t in range(T):
-        ur = sigmoid(W_ur_hid @ h + A_in[t, :2 * H])
-        u, r = U[t], R[t] = ur[:H], ur[H:]
-        c = C[t] = np.tanh(W_c_hid @ (r * h) + A_in[t, 2 * H:])
-        h = hs[t] = u * c + (1.0 - u) * h
-    return hs, {"u": U, "r": R, "c": C}
+    for t in range(X.shape[0]):
+        ur = UR[t]
+        ur += W_ur_hid @ h
+        sigmoid_(ur)
+        u, r = ur[:H], ur[H:]
+        c = C[t]
+        c += W_c_hid @ (r * h)
+        np.tanh(c, out=c)
+        h_new = hs[t]                         # h' = u c + (1 - u) h  =  h + u (c - h)
+        np.subtract(c, h, out=h_new)
+        h_new *= u
+        h_new += h
+        h = h_new
+    return hs, {"u": A[:, :H], "r": A[:, H:2 * H], "c": C}
 
 
 def _gru_backward(dhs, cache):
@@ -148,15 +168,24 @@ def _gru_backward(dhs, cache):
 def _mgu_forward(weights, X, h_0):
     W_f, W_h, b_f, b_h = weights
     H = h_0.shape[0]
-    W_f_hid, W_h_hid = W_f[:, :H], W_h[:, :H]
-    A_in = np.concatenate([W_f[:, H:], W_h[:, H:]]) @ X + np.concatenate([b_f, b_h])  # (T, 2H, B)
-    T, B = X.shape[0], X.shape[2]
-    hs, F, C = (np.empty((T, H, B), A_in.dtype) for _ in range(3))
+    W_f_hid = np.ascontiguousarray(W_f[:, :H])
+    W_h_hid = np.ascontiguousarray(W_h[:, :H])
+    A = _project(np.concatenate([W_f[:, H:], W_h[:, H:]]), X, np.concatenate([b_f, b_h]))  # (T, 2H, B)
+    F, C = A[:, :H], A[:, H:]                # the buffers become the gate and the candidate
+    hs = np.empty_like(C)
     h = h_0
-    for t in range(T):
-        f = F[t] = sigmoid(W_f_hid @ h + A_in[t, :H])
-        c = C[t] = np.tanh(W_h_hid @ (f * h) + A_in[t, H:])
-        h = hs[t] = (1.0 - f) * h + f * c
+    for t in range(X.shape[0]):
+        f = F[t]
+        f += W_f_hid @ h
+        sigmoid_(f)
+        c = C[t]
+        c += W_h_hid @ (f * h)
+        np.tanh(c, out=c)
+        h_new = hs[t]                         # h' = (1 - f) h + f c  =  h + f (c - h)
+        np.subtract(c, h, out=h_new)
+        h_new *= f
+        h_new += h
+        h = h_new
     return hs, {"f": F, "c": C}
 
 
@@ -202,16 +231,17 @@ def _gradients_from_preactivations(weights, dA, hidden_inputs, X):
     n = len(weights) // 2
     H = weights[-1].shape[0]
     over_time_and_batch = ((0, 2), (0, 2))
+    dW_in = np.tensordot(dA, X, over_time_and_batch)               # all gates at once: (nH, D)
+    db = dA.sum(axis=(0, 2))[:, None]
     dWs, dbs = [], []
-    dX = np.zeros_like(X)
     for k in range(n):
-        da = dA[:, k * H:(k + 1) * H]
-        dW_hid = np.tensordot(da, hidden_inputs[k], over_time_and_batch)
-        dW_in = np.tensordot(da, X, over_time_and_batch)
-        dWs.append(np.concatenate([dW_hid, dW_in], axis=1))
-        dbs.append(da.sum(axis=(0, 2))[:, None])
-        dX += weights[k][:, H:].T @ da
-    return tuple(dWs) + tuple(dbs), dX
+        rows = slice(k * H, (k + 1) * H)
+        dW_hid = np.tensordot(dA[:, rows], hidden_inputs[k], over_time_and_batch)
+        dWs.append(np.concatenate([dW_hid, dW_in[rows]], axis=1))
+        dbs.append(db[rows])
+    W_in = np.concatenate([W[:, H:] for W in weights[:n]])          # (nH, D)
+    dX = np.tensordot(dA, W_in, axes=(1, 0)).transpose(0, 2, 1)     # dx_t = W_in^T dA_t, (T, D, B)
+    return tuple(dWs) + tuple(dbs), np.ascontiguousarray(dX)
 
 
 _FORWARD = {"rnn": _rnn_forward, "gru": _gru_forward, "mgu": _mgu_forward}

@@ -136,3 +136,106 @@ def machine_info():
     except Exception:
         info["blas"] = "unknown"
     return info
+
+
+# ----------------------------------------------------------------------------- cases
+# The measurements that both the book's cost chapter and benchmarks/ run, so that the two can
+# never disagree about what was timed.
+
+def _lecture_sigmoid(a):
+    return 0.5 * (1.0 + np.tanh(0.5 * a))   # overflow-free; same cost class as 1/(1+exp(-a))
+
+
+def lecture_rnn_step(inputs, weights):
+    """The lectures' per-step vanilla cell: a concatenation and an ``np.dot`` per step."""
+    x, h = inputs
+    W_h, b_h = weights[0], weights[-1] if len(weights) == 2 else weights[3]
+    h = _lecture_sigmoid(np.dot(W_h, np.concatenate([h, x])) + b_h)
+    return h, h
+
+
+def lecture_gru_step(inputs, weights):
+    """The lectures' per-step GRU: three concatenations and three ``np.dot`` per step."""
+    x, h = inputs
+    W_u, W_r, W_c, b_u, b_r, b_c = weights
+    u = _lecture_sigmoid(np.dot(W_u, np.concatenate([h, x])) + b_u)
+    r = _lecture_sigmoid(np.dot(W_r, np.concatenate([h, x])) + b_r)
+    c = np.tanh(np.dot(W_c, np.concatenate([r * h, x])) + b_c)
+    h = u * c + (1 - u) * h
+    return h, h
+
+
+def lecture_mgu_step(inputs, weights):
+    """A per-step MGU in the lectures' style."""
+    x, h = inputs
+    W_f, W_h, b_f, b_h = weights
+    f = _lecture_sigmoid(np.dot(W_f, np.concatenate([h, x])) + b_f)
+    c = np.tanh(np.dot(W_h, np.concatenate([f * h, x])) + b_h)
+    h = (1 - f) * h + f * c
+    return h, h
+
+
+LECTURE_STEPS = {"rnn": lecture_rnn_step, "gru": lecture_gru_step, "mgu": lecture_mgu_step}
+
+
+def make_problem(cell, T, D, H, B, seed=0, dtype=np.float64):
+    """Weights, inputs and initial state for timing ``cell`` at the given sizes."""
+    from .init import init_weights
+
+    rng = np.random.default_rng(seed)
+    weights = init_weights(cell, D, H, seed=seed, scheme="xavier", dtype=dtype)
+    return weights, rng.standard_normal((T, D, B)).astype(dtype), np.zeros((H, B), dtype)
+
+
+def scan_vs_forward(cells=("rnn", "gru", "mgu"), T=256, D=128, H=16, B=1, repeat=15):
+    """Time the lectures' per-step ``scan`` against ``rnnlib.forward`` for each cell.
+
+    Returns
+    -------
+    dict of (cell, "scan" | "forward") -> Timing
+        All timings interleaved in one ``compare`` call.
+    """
+    from .bptt import forward
+    from .scan import scan
+
+    fns = {}
+    for cell in cells:
+        w, X, h_0 = make_problem(cell, T, D, H, B)
+        fns[(cell, "scan")] = lambda c=cell, w=w, X=X, h_0=h_0: scan(LECTURE_STEPS[c], X, w, h_0)
+        fns[(cell, "forward")] = lambda c=cell, w=w, X=X, h_0=h_0: forward(c, w, X, h_0)
+    return compare(fns, repeat=repeat)
+
+
+def forward_sweep(param, values, cells=("rnn", "gru", "mgu"), base=None, repeat=7, backward=False):
+    """Time ``rnnlib.forward`` (and optionally ``backward``) while one size varies.
+
+    Parameters
+    ----------
+    param : {"T", "H", "B", "D"}
+    values : sequence of int
+    base : dict, optional
+        The other sizes; default the lectures' T=256, D=128, H=16, B=1.
+    backward : bool
+        Time forward + backward instead of forward alone.
+
+    Returns
+    -------
+    dict of cell -> list of Timing, one per value.
+    """
+    from .bptt import backward as bptt_backward, forward
+
+    sizes = dict(T=256, D=128, H=16, B=1, **(base or {}))
+
+    def make(v):
+        s = dict(sizes, **{param: v})
+        fns = {}
+        for cell in cells:
+            w, X, h_0 = make_problem(cell, s["T"], s["D"], s["H"], s["B"])
+            if backward:
+                G = np.ones((s["T"], s["H"], s["B"]), X.dtype)
+                fns[cell] = lambda c=cell, w=w, X=X, h_0=h_0, G=G: bptt_backward(G, forward(c, w, X, h_0)[1])
+            else:
+                fns[cell] = lambda c=cell, w=w, X=X, h_0=h_0: forward(c, w, X, h_0)
+        return fns
+
+    return sweep(make, values, repeat=repeat)
