@@ -224,7 +224,7 @@ def forward_sweep(param, values, cells=("rnn", "gru", "mgu"), base=None, repeat=
     """
     from .bptt import backward as bptt_backward, forward
 
-    sizes = dict(T=256, D=128, H=16, B=1, **(base or {}))
+    sizes = {"T": 256, "D": 128, "H": 16, "B": 1, **(base or {})}
 
     def make(v):
         s = dict(sizes, **{param: v})
