@@ -74,6 +74,8 @@ def loss_and_grads(cell, params, X, Y, activation="tanh"):
     """
     last_only = Y.ndim == 2
     y, hs, cache, ro_cache = _run(cell, params, X, last_only, activation)
+    if not np.isfinite(y).all():
+        raise FloatingPointError("the model's output is not finite: the weights have diverged")
     loss, dy = mse(y, Y)
     dh, dW_y, db_y = readout_backward(dy, ro_cache)
     if last_only:
@@ -95,7 +97,8 @@ class TrainResult:
         The trained parameters ``[*cell weights, W_y, b_y]``.
     history : dict of str -> list
         ``"step"``, ``"loss"`` (training batch), ``"grad_norm"`` (before clipping), and
-        ``"eval_step"``, ``"eval_loss"`` on a fixed held-out batch.
+        ``"eval_step"``, ``"eval_loss"`` on a fixed held-out batch, and ``"diverged_at"``
+        (the step at which the loss or the gradient became infinite) when a run blew up.
     """
 
     params: list
@@ -153,14 +156,22 @@ def train(cell, task="adding", T=30, hidden_size=32, steps=500, batch_size=32, l
     bar = tqdm(range(1, steps + 1), desc=f"{cell} T={T}", disable=not progress, leave=False)
     for step in bar:
         X, Y = task_fn(T, batch_size, rng)
-        loss, grads = loss_and_grads(cell, params, X, Y, activation)
-        grads, norm = clip_by_global_norm(grads, clip)
+        with np.errstate(over="ignore", invalid="ignore"):   # divergence is detected below
+            try:
+                loss, grads = loss_and_grads(cell, params, X, Y, activation)
+                grads, norm = clip_by_global_norm(grads, clip)
+            except FloatingPointError:
+                loss = norm = float("inf")
+        if not (np.isfinite(loss) and np.isfinite(norm)):
+            hist["diverged_at"] = step        # the run blew up: stop, keep what was learned
+            break
         opt.step(params, grads)
         hist["step"].append(step)
         hist["loss"].append(loss)
         hist["grad_norm"].append(norm)
         if step % eval_every == 0 or step == steps:
-            eval_loss = evaluate(cell, params, X_eval, Y_eval, activation)
+            with np.errstate(over="ignore", invalid="ignore"):
+                eval_loss = evaluate(cell, params, X_eval, Y_eval, activation)
             hist["eval_step"].append(step)
             hist["eval_loss"].append(eval_loss)
             bar.set_postfix(eval_mse=f"{eval_loss:.4f}")

@@ -79,3 +79,15 @@ def test_init_weights_shapes_and_orthogonal_recurrent_part():
     W_hid = w[0][:, :5]
     np.testing.assert_allclose(W_hid @ W_hid.T, np.eye(5), atol=1e-12)
     assert np.array_equal(rnnlib.init_weights("gru", 3, 5, seed=0)[1], w[1])
+
+
+def test_a_diverging_run_stops_and_records_the_step_without_warnings():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # no overflow RuntimeWarnings escape
+        run = rnnlib.train("gru", T=50, steps=300, optimizer="sgd", lr=1.0, clip=None, seed=0, progress=False)
+        safe = rnnlib.train("gru", T=50, steps=120, optimizer="sgd", lr=1.0, clip=1.0, seed=0, progress=False)
+    assert 1 <= run.history["diverged_at"] < 300
+    assert len(run.history["loss"]) == run.history["diverged_at"] - 1
+    assert "diverged_at" not in safe.history and np.isfinite(safe.history["loss"]).all()
