@@ -1,7 +1,6 @@
 """Install the system packages that some tests need (Debian), or say loudly what is missing.
 
 - chromium     the browser test of the built book
-- bubblewrap   the grading sandbox (bwrap)
 
 As root with apt-get, missing packages are installed (``apt-get update`` once first). Otherwise
 a warning names them; the tests that need them then skip with a reason, except under
@@ -13,7 +12,7 @@ import shutil
 import subprocess
 import sys
 
-NEEDED = {"chromium": "chromium", "bwrap": "bubblewrap"}  # command -> Debian package
+NEEDED = {"chromium": "chromium"}  # command -> Debian package
 
 
 def main():
