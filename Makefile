@@ -43,5 +43,8 @@ system-deps:
 notebooks: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py
 
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py
+
 clean:
 	rm -rf _build .pytest_cache

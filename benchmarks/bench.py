@@ -1,0 +1,125 @@
+"""Benchmarks: speed ratios measured in one process, with interleaved repeats and medians.
+
+    python benchmarks/bench.py            (or: make bench)
+
+1. The lectures' size (T=256, D=128, H=16, B=1), forward: rnnlib's sequence forward against
+   the lectures' per-step ``scan`` (``rnnlib.timing.LECTURE_STEPS``, the same code the book's
+   cost chapter times). Target: rnnlib at least 2x faster.
+2. Training size (B=64, T=256, D=128, H=128), float32 and float64, forward and
+   forward+backward, against PyTorch on the CPU (``torch.nn.RNN``/``torch.nn.GRU`` with
+   autograd) when PyTorch is installed. PyTorch's GRU is a different variant (reset gate after
+   the matrix product) of the same cost class; PyTorch has no MGU, so the MGU is compared with
+   ``torch.nn.GRU`` for reference. Targets: forward no slower, forward+backward within 1.5x.
+3. Scaling: forward time against T and H, and the memory the backward cache holds.
+
+Prints the tables and writes ``benchmarks/reports/report.md`` with the machine's details.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import rnnlib
+from rnnlib import timing
+
+REPORT = Path(__file__).resolve().parent / "reports"
+
+
+def table(title, header, rows):
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    line = lambda r: "| " + " | ".join(str(x).ljust(w) for x, w in zip(r, widths)) + " |"
+    out = [f"### {title}", "", line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    out += [line(r) for r in rows]
+    text = "\n".join(out) + "\n"
+    print(text)
+    return text
+
+
+def lecture_size():
+    res = timing.scan_vs_forward(T=256, D=128, H=16, B=1, repeat=21)
+    rows = []
+    for cell in ("rnn", "gru", "mgu"):
+        s, f = res[(cell, "scan")], res[(cell, "forward")]
+        rows.append((cell, f"{s.median * 1e3:.3f}", f"{f.median * 1e3:.3f}", f"{s.median / f.median:.2f}x",
+                     "met" if s.median / f.median >= 2 else "not met"))
+    return table("1. Lecture size (T=256, D=128, H=16, B=1), forward",
+                 ("cell", "lecture scan (ms)", "rnnlib.forward (ms)", "speed-up", "target 2x"), rows)
+
+
+def against_torch():
+    try:
+        import torch
+    except ImportError:
+        msg = "### 2. Against PyTorch\n\nskipped: PyTorch is not installed\n"
+        print(msg)
+        return msg
+    T, D, H, B = 256, 128, 128, 64
+    rows = []
+    for dtype, tdtype in ((np.float32, torch.float32), (np.float64, torch.float64)):
+        for cell, module in (("rnn", torch.nn.RNN), ("gru", torch.nn.GRU), ("mgu", torch.nn.GRU)):
+            w, X, h_0 = timing.make_problem(cell, T, D, H, B, dtype=dtype)
+            G = np.ones((T, H, B), dtype)
+            net = module(D, H).to(tdtype)
+            tX = torch.tensor(rnnlib.interop.to_torch_layout(X))
+            th0 = torch.zeros(1, B, H, dtype=tdtype)
+            tG = torch.ones(T, B, H, dtype=tdtype)
+
+            def torch_fb():
+                net.zero_grad()
+                out, _ = net(tX, th0)
+                (out * tG).sum().backward()
+
+            res = timing.compare({
+                "np_f": lambda: rnnlib.forward(cell, w, X, h_0),
+                "t_f": lambda: net(tX, th0),
+                "np_fb": lambda: rnnlib.backward(G, rnnlib.forward(cell, w, X, h_0)[1]),
+                "t_fb": torch_fb,
+            }, repeat=7)
+            f_ratio = res["np_f"].median / res["t_f"].median
+            fb_ratio = res["np_fb"].median / res["t_fb"].median
+            rows.append((np.dtype(dtype).name, cell + ("" if cell != "mgu" else " (vs torch GRU)"),
+                         f"{res['np_f'].median * 1e3:.1f}", f"{res['t_f'].median * 1e3:.1f}", f"{f_ratio:.2f}",
+                         f"{res['np_fb'].median * 1e3:.1f}", f"{res['t_fb'].median * 1e3:.1f}", f"{fb_ratio:.2f}"))
+    text = table(f"2. Training size (T={T}, D={D}, H={H}, B={B}) against PyTorch {torch.__version__} "
+                 f"({torch.get_num_threads()} threads)",
+                 ("dtype", "cell", "rnnlib fwd (ms)", "torch fwd (ms)", "ratio", "rnnlib fwd+bwd (ms)",
+                  "torch fwd+bwd (ms)", "ratio"), rows)
+    return text + "\nratio = rnnlib time / PyTorch time (targets: forward <= 1, forward+backward <= 1.5)\n"
+
+
+def scaling():
+    Ts, Hs = [64, 128, 256, 512, 1024], [16, 64, 256]
+    by_T = timing.forward_sweep("T", Ts, repeat=9)
+    rows = [(cell, *[f"{t.median * 1e3:.2f}" for t in ts],
+             f"{np.polyfit(np.log(Ts), np.log([t.median for t in ts]), 1)[0]:.2f}") for cell, ts in by_T.items()]
+    text = table("3a. Forward time (ms) against T (D=128, H=16, B=1); slope of log-log fit (1 = linear)",
+                 ("cell", *[f"T={T}" for T in Ts], "slope"), rows)
+    by_H = timing.forward_sweep("H", Hs, base={"T": 128}, repeat=7)
+    rows = [(cell, *[f"{t.median * 1e3:.2f}" for t in ts]) for cell, ts in by_H.items()]
+    text += table("3b. Forward time (ms) against H (T=128, D=128, B=1)", ("cell", *[f"H={H}" for H in Hs]), rows)
+    rows = []
+    for cell in ("rnn", "gru", "mgu"):
+        w, X, h_0 = timing.make_problem(cell, 256, 128, 128, 64)
+        hs, cache = rnnlib.forward(cell, w, X, h_0)
+        saved = sum(a.nbytes for a in cache.saved.values()) + hs.nbytes
+        rows.append((cell, f"{hs.nbytes / 2**20:.1f}", f"{saved / 2**20:.1f}", f"{X.nbytes / 2**20:.1f}"))
+    text += table("3c. Memory of the backward cache (MiB) at T=256, D=128, H=128, B=64, float64",
+                  ("cell", "hidden states", "states + saved gates", "inputs X (held by reference)"), rows)
+    return text
+
+
+def main():
+    info = timing.machine_info()
+    header = "## Machine\n\n" + "\n".join(f"- {k}: {v}" for k, v in info.items()) + "\n"
+    print(header)
+    parts = [header, lecture_size(), against_torch(), scaling()]
+    REPORT.mkdir(exist_ok=True)
+    (REPORT / "report.md").write_text("# rnnlib benchmarks\n\n" + "\n".join(parts))
+    (REPORT / "machine.json").write_text(json.dumps(info, indent=2))
+    print(f"report written to {REPORT / 'report.md'}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
