@@ -9,15 +9,15 @@ STAMP  := $(VENV)/.installed
 # of PyTorch. Where it cannot be installed, those tests skip with a reason.
 TORCH  ?= torch==2.13.0+cpu
 
-.PHONY: help book test demo notebooks assignments grade feedback export bench system-deps clean
+.PHONY: help book test demo lab notebooks assignments bench system-deps clean
 
 help:
 	@echo "make book         build the HTML book into _build/html (the main job)"
 	@echo "make test         run every test: rnnlib, notebooks (nbval), book, grading"
 	@echo "make demo         a short demo of the cells in the terminal"
 	@echo "make notebooks    re-execute the chapters and solutions in place (authors)"
+	@echo "make lab          open JupyterLab on the assignments (students)"
 	@echo "make assignments  regenerate assignments/ from solutions/ (instructors)"
-	@echo "make grade | feedback | export   autograde submitted/, write feedback, export grades.csv"
 	@echo "make bench        run the benchmarks and write benchmarks/reports/"
 
 $(STAMP): pyproject.toml
@@ -39,6 +39,13 @@ demo: $(STAMP)
 
 system-deps:
 	@$(BIN)/python tools/system_deps.py
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab assignments/
+
+# nbgrader runs `alembic` from PATH, so the virtual environment's bin/ goes first.
+assignments: $(STAMP)
+	for a in $$(ls solutions); do PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader generate_assignment $$a --force || exit 1; done
 
 notebooks: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py
