@@ -41,7 +41,7 @@ system-deps:
 	@$(BIN)/python tools/system_deps.py
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab assignments/
+	$(BIN)/jupyter lab assignments/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 # nbgrader runs `alembic` from PATH, so the virtual environment's bin/ goes first.
 assignments: $(STAMP)
