@@ -1,0 +1,12 @@
+"""rnngrade: the course's grader, which computes the verdict outside the student's kernel.
+
+- ``specs``       what each graded part is tested on, with rnnlib's reference (instructor side)
+- ``harness``     runs a submission's cells in its own process and hands results out as data
+- ``wire``        the plain-data encoding between the two
+- ``judge``       compares the results with the reference, in the grader's process
+- ``restricted``  the copy of rnnlib a submission sees while graded (reference removed)
+- ``sandbox``     bubblewrap isolation and resource limits for the harness's process
+- ``runner``      grades one notebook: the above, with time limits, crashes and restarts
+- ``pipeline``    the instructor's commands on nbgrader's course directory and gradebook
+- ``incell``      the same checks run inside a notebook (the solutions' hidden test cells)
+"""

@@ -1,0 +1,232 @@
+"""Runs one submission's code in its own process and hands its results out as plain data.
+
+This is the only grading code that runs next to a student's code, and it is trusted with
+nothing: it holds no reference implementation, no expected outputs and no hidden tests; it
+decides no points. The grader (``rnngrade.runner``) starts it, usually inside a sandbox, and
+talks to it over two pipes:
+
+1. The grader sends the student's code cells (stdin, one JSON line). The harness runs them in
+   an IPython shell, in order, each under a time limit, and reports how each went.
+2. It then writes ``{"ready": true}`` to the results pipe and, for every test case the grader
+   sends, calls the student's function on the case's inputs and sends back what it returned,
+   encoded as plain data (``rnngrade.wire``), with any warnings it raised.
+
+Whatever the student's code does to this process (patching numpy, the builtins, IPython, this
+module) it can change what is sent back, not how the grader judges it: the grader compares the
+values with its own reference in its own process. Dependencies of a part on other graded parts
+(the GRU step calls the student's ``sigmoid``) are served by *oracles*: stand-ins that answer
+only the calls the reference would make on this case's inputs, so that a mistake in one part
+does not cost the points of another.
+
+Run as ``python harness.py <results-fd>``.
+"""
+
+import json
+import os
+import signal
+import sys
+import traceback
+import warnings
+
+import numpy as np
+
+try:  # inside the package (the grader, in-cell checks) or as a script next to wire.py (sandbox)
+    from . import wire
+except ImportError:
+    import wire
+
+
+class CellTimeout(BaseException):
+    """Raised inside student code when it exceeds its time limit (not an ``Exception``, so that
+    a bare ``except Exception`` in the student's code does not swallow it)."""
+
+
+def _on_alarm(signum, frame):
+    raise CellTimeout("time limit exceeded")
+
+
+def _time_limit(seconds):
+    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, float(seconds))
+
+
+def _clear_limit():
+    signal.setitimer(signal.ITIMER_REAL, 0.0)
+
+
+def toy_cell(inputs, weights):
+    """A simple cell for testing ``scan`` on its own: ``h' = tanh(W [h; x] + b)``, ``y = 2 h'``."""
+    x, h = inputs
+    W, b = weights
+    h_next = np.tanh(W @ np.concatenate([h, x]) + b)
+    return 2.0 * h_next, h_next
+
+
+HARNESS_FUNCTIONS = {"toy_cell": toy_cell}
+
+
+class ElementwiseOracle:
+    """Stands in for an elementwise function (the student's sigmoid) inside another part.
+
+    Knows the function's value at the points the reference evaluates it on this case's
+    inputs; any other point gives NaN (and a note), so a wrong call shows up as a wrong result.
+    """
+
+    def __init__(self, name, xs, ys, log):
+        order = np.argsort(xs)
+        self.name, self.xs, self.ys, self.log = name, xs[order], ys[order], log
+
+    def __call__(self, a, *args, **kwargs):
+        a = np.asarray(a, dtype=np.float64)
+        flat = a.ravel()
+        j = np.clip(np.searchsorted(self.xs, flat), 1, len(self.xs) - 1)
+        j = np.where(np.abs(self.xs[j - 1] - flat) <= np.abs(self.xs[j] - flat), j - 1, j)
+        ok = np.abs(self.xs[j] - flat) <= 1e-9 * np.maximum(1.0, np.abs(self.xs[j]))
+        if not ok.all():
+            self.log.append(f"{self.name} was called on {int((~ok).sum())} value(s) that the "
+                            f"reference never passes to it")
+        out = np.where(ok, self.ys[j], np.nan).reshape(a.shape)
+        return out if out.ndim else float(out)
+
+
+def _at(obj, path):
+    for k in path:
+        obj = obj[k]
+    return obj
+
+
+class CallOracle:
+    """Stands in for a whole function (the student's step backward inside their loop).
+
+    Each entry matches a call by some arguments (exact), checks others (close), and answers
+    with the reference result; a call that matches no entry, or matches with wrong values,
+    gets NaNs of the right shapes (and a note).
+    """
+
+    def __init__(self, name, entries, log):
+        self.name, self.entries, self.log = name, entries, log
+
+    def _nan_like(self, obj):
+        if isinstance(obj, np.ndarray):
+            return np.full_like(obj, np.nan)
+        if isinstance(obj, (tuple, list)):
+            return type(obj)(self._nan_like(o) for o in obj)
+        return obj
+
+    def __call__(self, *args):
+        for entry in self.entries:
+            try:
+                if all(np.array_equal(np.asarray(_at(args, p)), v) for p, v in entry["match"]):
+                    if all(np.allclose(np.asarray(_at(args, p), dtype=float), v, rtol=1e-9, atol=1e-12)
+                           for p, v in entry["check"]):
+                        return wire.decode(wire.encode(entry["result"]))  # a fresh copy
+                    self.log.append(f"{self.name} was called with a wrong gradient at one of the steps")
+                    return self._nan_like(entry["result"])
+            except (IndexError, KeyError, TypeError, ValueError):
+                continue
+        self.log.append(f"{self.name} was called with arguments that match no step of the sequence")
+        return self._nan_like(self.entries[0]["result"])
+
+
+def _resolve(obj):
+    """Replace ``{"__harness__": name}`` placeholders with the harness's functions."""
+    if isinstance(obj, dict) and set(obj) == {"__harness__"}:
+        return HARNESS_FUNCTIONS[obj["__harness__"]]
+    if isinstance(obj, list):
+        return [_resolve(o) for o in obj]
+    if isinstance(obj, tuple):
+        return tuple(_resolve(o) for o in obj)
+    return obj
+
+
+def _short(exc):
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return text if len(text) <= 500 else text[:500] + " ..."
+
+
+def main():
+    out = os.fdopen(int(sys.argv[1]), "wb", buffering=0)
+    inp = os.fdopen(0, "rb", buffering=0)
+    readline = inp.readline
+    dumps, encode, decode = wire.dumps, wire.encode, wire.decode
+
+    def send(msg):
+        out.write((dumps(msg) + "\n").encode())
+
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    shell = InteractiveShell.instance(config=config)
+    ns = shell.user_ns
+
+    job = json.loads(readline())
+    for cell in job["cells"]:
+        status, message = "ok", ""
+        try:
+            _time_limit(job["cell_timeout"])
+            result = shell.run_cell(cell["source"], store_history=False)
+            _clear_limit()
+            err = result.error_before_exec or result.error_in_exec
+            if err is not None:
+                status = "timeout" if isinstance(err, CellTimeout) else "error"
+                message = _short(err)
+        except BaseException as exc:  # noqa: BLE001 (anything the student's code raises)
+            _clear_limit()
+            status, message = "error", _short(exc)
+        send({"cell": cell["index"], "status": status, "message": message})
+
+    send({"ready": True})
+    while True:
+        line = readline()
+        if not line:
+            return
+        case = json.loads(line)
+        if case.get("done"):
+            return
+        log = []
+        reply = {"id": case["id"]}
+        saved = {}
+        try:
+            fn = ns.get(case["function"])
+            if not callable(fn):
+                reply.update(status="missing", message=f"{case['function']} is not defined (or not a function)")
+                send({"result": reply})
+                continue
+            args = _resolve(decode(case["args"]))
+            for name, spec in case.get("oracles", {}).items():
+                saved[name] = ns.get(name, saved)
+                if spec["kind"] == "elementwise":
+                    ns[name] = ElementwiseOracle(name, decode(spec["xs"]), decode(spec["ys"]), log)
+                else:
+                    ns[name] = CallOracle(name, decode(spec["entries"]), log)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                with np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
+                    _time_limit(case["timeout"])
+                    try:
+                        value = fn(*args)
+                    finally:
+                        _clear_limit()
+            reply.update(status="ok", value=encode(value),
+                         warnings=[f"{w.category.__name__}: {w.message}"[:300] for w in caught][:5])
+        except BaseException as exc:  # noqa: BLE001
+            _clear_limit()
+            reply.update(status="timeout" if isinstance(exc, CellTimeout) else "error", message=_short(exc))
+        finally:
+            for name, old in saved.items():
+                if old is saved:
+                    ns.pop(name, None)
+                else:
+                    ns[name] = old
+        reply["log"] = log[:5]
+        send({"result": reply})
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception:  # a broken harness is reported on stderr; the grader sees the missing results
+        traceback.print_exc()
+        sys.exit(1)

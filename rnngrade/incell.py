@@ -1,0 +1,58 @@
+"""The grader's test cases run inside a notebook (the solutions' hidden test cells).
+
+``check("gru_bptt", "test_gru_backward", globals())`` runs every case of that part in the
+current kernel, with the same inputs, oracles and comparison as the out-of-kernel grader, and
+raises ``AssertionError`` naming the failing cases. The solutions call it in their hidden test
+blocks, so nbval proves that the solutions pass the hidden cases and stock ``nbgrader autograde``
+keeps working; the verdict that counts is still computed outside the kernel (``rnngrade.runner``).
+"""
+
+import warnings
+
+import numpy as np
+
+from . import harness, judge, specs, wire
+
+
+def run_case(case, function, namespace):
+    """Call ``namespace[function]`` on ``case`` as the harness would; return its reply dict."""
+    log, saved = [], {}
+    fn = namespace.get(function)
+    if not callable(fn):
+        return {"status": "missing", "message": f"{function} is not defined (or not a function)"}
+    try:
+        for name, spec in case.oracles.items():
+            saved[name] = namespace.get(name, saved)
+            spec = {k: wire.decode(wire.encode(v)) for k, v in spec.items()}
+            namespace[name] = (harness.ElementwiseOracle(name, spec["xs"], spec["ys"], log)
+                               if spec["kind"] == "elementwise" else harness.CallOracle(name, spec["entries"], log))
+        args = harness._resolve(wire.decode(wire.encode(case.args)))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
+                value = fn(*args)
+        return {"status": "ok", "decoded": wire.decode(wire.encode(value)), "log": log,
+                "warnings": [f"{w.category.__name__}: {w.message}" for w in caught]}
+    except Exception as exc:  # noqa: BLE001 (reported like the grader does)
+        return {"status": "error", "message": f"{type(exc).__name__}: {exc}"}
+    finally:
+        for name, old in saved.items():
+            if old is saved:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = old
+
+
+def check(assignment, grade_id, namespace):
+    """Run the hidden cases of part ``grade_id`` of ``assignment`` against ``namespace``."""
+    part = next((p for p in specs.get(assignment).parts if p.grade_id == grade_id), None)
+    if part is None:
+        raise ValueError(f"assignment {assignment!r} has no graded part {grade_id!r}")
+    failures = []
+    for case in part.cases:
+        ok, message = judge.judge(case, run_case(case, part.function, namespace))
+        if not ok:
+            failures.append(f"{case.label}: {message}")
+    if failures:
+        raise AssertionError(f"{part.function}: " + "\n".join(failures))
+    print(f"{part.function}: all {len(part.cases)} grading cases pass")

@@ -1,0 +1,84 @@
+"""The verdict: compare what a submission's function returned with the reference (grader side).
+
+Runs in the grader's own process on data decoded by ``rnngrade.wire`` (fresh numpy arrays), with
+``rnnlib.grading.check_array`` for every array. For hidden cases the messages say what is wrong
+and where, never the inputs or the expected values.
+"""
+
+import numbers
+
+import numpy as np
+
+from rnnlib.grading import check_array
+
+from .wire import Foreign
+
+
+def _kind(x):
+    if isinstance(x, Foreign):
+        return f"an object that is not plain data ({x.what})"
+    if isinstance(x, np.ndarray):
+        return f"an array of shape {x.shape}"
+    if isinstance(x, (tuple, list)):
+        return f"a {type(x).__name__} of {len(x)} items"
+    return f"a {type(x).__name__}"
+
+
+def _names_of(names, n):
+    if isinstance(names, (tuple, list)):
+        return ", ".join(n_ if isinstance(n_, str) else "(" + _names_of(n_, len(n_)) + ")" for n_ in names)
+    return str(names)
+
+
+def compare(got, expected, names, rtol, atol, show_values):
+    """Return a list of problems (empty when ``got`` matches ``expected``)."""
+    if isinstance(expected, (tuple, list)):
+        if not isinstance(got, (tuple, list)) or len(got) != len(expected):
+            what = "a tuple" if isinstance(expected, tuple) else "a list"
+            label = _names_of(names, len(expected)) if isinstance(names, (tuple, list)) else names
+            return [f"expected {what} of {len(expected)} items ({label}), got {_kind(got)}"]
+        if not isinstance(names, (tuple, list)):
+            names = [f"{names}[{i}]" for i in range(len(expected))]
+        problems = []
+        for g, e, n in zip(got, expected, names):
+            problems += compare(g, e, n, rtol, atol, show_values)
+        return problems
+    label = names if isinstance(names, str) else "value"
+    if isinstance(expected, float):
+        if isinstance(got, np.ndarray) and got.size == 1 and np.issubdtype(got.dtype, np.floating):
+            got = float(got.reshape(()))
+        if not isinstance(got, numbers.Real) or isinstance(got, bool):
+            return [f"{label}: expected a number, got {_kind(got)}"]
+        err = abs(got - expected)
+        if not np.isfinite(got) or err > atol + rtol * abs(expected):
+            detail = f": got {got:.10g}, expected {expected:.10g}" if show_values else ""
+            ratio = f"; it is {got / expected:.3g} times the expected value" if expected and np.isfinite(got) else ""
+            return [f"{label}: wrong value, error {err:.3g}{ratio}{detail}"]
+        return []
+    if isinstance(got, np.ndarray) and isinstance(expected, np.ndarray):
+        verdict = check_array(label, got, expected, rtol=rtol, atol=atol, show_values=show_values)
+        return [] if verdict.ok else [verdict.message]
+    return [check_array(label, got, expected, rtol=rtol, atol=atol, show_values=show_values).message]
+
+
+def judge(case, reply):
+    """``(ok, message)`` for one case, from the harness's reply (a dict) or None if none came."""
+    if reply is None:
+        return False, "no result (the process running your code stopped or ran out of time before this case)"
+    status = reply.get("status")
+    if status == "missing":
+        return False, str(reply.get("message", "the function is not defined"))[:500]
+    if status == "timeout":
+        return False, "your function ran out of time on this case (an endless loop?)"
+    if status == "error":
+        return False, f"your function raised {str(reply.get('message', ''))[:500]}"
+    if status != "ok":
+        return False, "no valid result came back for this case"
+    problems = compare(reply.get("decoded"), case.expected, case.names, case.rtol, case.atol,
+                       show_values=not case.hidden)
+    if case.forbid_warnings and reply.get("warnings"):
+        problems.append(f"it raised a warning: {str(reply['warnings'][0])[:200]}")
+    notes = [str(n)[:300] for n in (reply.get("log") or [])][:3]
+    if problems:
+        return False, "; ".join(problems[:4]) + (" (" + "; ".join(notes) + ")" if notes else "")
+    return True, ""

@@ -1,0 +1,337 @@
+"""Grade one submitted notebook: run its code in a separate process, judge the results here.
+
+``grade_notebook(path, assignment)`` reads the notebook (as data: it is never executed in this
+process), picks the code cells to run, starts the harness (``rnngrade.harness``) in a sandbox
+(``rnngrade.sandbox``), sends it the cells and then the test cases of every graded part one at
+a time, and judges each reply in this process with ``rnngrade.judge`` against the reference
+computed by ``rnngrade.specs``. A crash or a hang costs the case it happened in (and the rest
+of that part); the grader starts a fresh process for the remaining parts, a bounded number of
+times. Nothing the submission does can raise an exception here: every failure becomes a
+message and zero points for the parts concerned.
+"""
+
+import dataclasses
+import json
+import os
+import pathlib
+import selectors
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+from . import judge, restricted, sandbox, specs, wire
+
+MAX_NOTEBOOK_BYTES = 20 << 20
+MAX_REPLY_BYTES = 64 << 20
+HERE = pathlib.Path(__file__).parent
+
+
+@dataclasses.dataclass
+class PartResult:
+    grade_id: str
+    score: float
+    max_score: float
+    messages: list          # one line per failing case (empty when the part passed)
+
+    @property
+    def passed(self):
+        return self.score == self.max_score
+
+
+@dataclasses.dataclass
+class NotebookResult:
+    parts: dict                          # grade_id -> PartResult
+    log: list                            # what happened, for the instructor's log and feedback
+    seconds: float = 0.0
+    error: str = ""                      # set when the notebook could not be graded at all
+
+    @property
+    def score(self):
+        return sum(p.score for p in self.parts.values())
+
+
+class NotebookError(ValueError):
+    """The submitted file is not a gradable notebook (message says why)."""
+
+
+def read_notebook(path):
+    """Parse a submitted notebook as untrusted data; return its dict or raise NotebookError."""
+    path = pathlib.Path(path)
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise NotebookError(f"{path.name} is not a regular file")
+    if not path.exists():
+        raise NotebookError(f"{path.name} is missing from the submission")
+    size = path.stat().st_size
+    if size > MAX_NOTEBOOK_BYTES:
+        raise NotebookError(f"{path.name} is {size / 2**20:.0f} MiB; the limit is {MAX_NOTEBOOK_BYTES >> 20} MiB")
+    try:
+        nb = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise NotebookError(f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise NotebookError(f"{path.name} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except RecursionError:
+        raise NotebookError(f"{path.name} is nested too deeply to be a notebook") from None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list) or nb.get("nbformat") != 4:
+        raise NotebookError(f"{path.name} is JSON but not a version-4 Jupyter notebook")
+    return nb
+
+
+def _source(cell):
+    src = cell.get("source", "")
+    if isinstance(src, list):
+        src = "".join(s for s in src if isinstance(s, str))
+    return src if isinstance(src, str) else ""
+
+
+def code_cells(nb, assignment):
+    """The cells to run: every code cell except autograder test cells and skipped provided cells."""
+    cells = []
+    for i, cell in enumerate(nb["cells"]):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        meta = cell.get("metadata", {})
+        meta = meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
+        meta = meta if isinstance(meta, dict) else {}
+        if meta.get("grade") and not meta.get("solution"):
+            continue  # a test cell: the grader runs its own tests
+        if meta.get("grade_id") in assignment.skip_cells:
+            continue  # provided timing / training cells: not graded, only slow
+        cells.append({"index": i, "source": _source(cell)})
+    return cells
+
+
+class _Child:
+    """One harness process and its pipes."""
+
+    def __init__(self, jobdir, limits, use_sandbox, slot):
+        self.limits = limits
+        r, w = os.pipe()
+        env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "IPYTHONDIR": "/tmp/.ipython",
+               "MPLCONFIGDIR": "/tmp/.matplotlib", "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1",
+               "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0", "LANG": "C.UTF-8",
+               "PYTHONDONTWRITEBYTECODE": "1"}
+        self.scratch = None
+        if not use_sandbox:
+            self.scratch = tempfile.mkdtemp(prefix="rnngrade-scratch-")
+            env.update(HOME=self.scratch, IPYTHONDIR=f"{self.scratch}/.ipython",
+                       MPLCONFIGDIR=f"{self.scratch}/.matplotlib", TMPDIR=self.scratch)
+        argv = sandbox.command(jobdir, w, env, limits, slot=slot, sandbox=use_sandbox)
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            pass_fds=(w,), env=env, cwd=self.scratch or "/", start_new_session=True,
+            preexec_fn=sandbox.preexec(limits, use_sandbox))
+        os.close(w)
+        self.results = r
+        os.set_blocking(r, False)
+        self.buffer = b""
+        self.output = bytearray()
+        self.drain = threading.Thread(target=self._drain, daemon=True)
+        self.drain.start()
+
+    def _drain(self):
+        cap = self.limits.output
+        while True:
+            chunk = self.proc.stdout.read1(65536) if hasattr(self.proc.stdout, "read1") else self.proc.stdout.read(65536)
+            if not chunk:
+                return
+            if len(self.output) < cap:
+                self.output += chunk[: cap - len(self.output)]
+
+    def send(self, msg):
+        try:
+            self.proc.stdin.write((wire.dumps(msg) + "\n").encode())
+            self.proc.stdin.flush()
+            return True
+        except (BrokenPipeError, OSError, ValueError):
+            return False
+
+    def receive(self, want, deadline):
+        """The next message that has key ``want`` (others are collected in ``self.notes``); None
+        on timeout, end of stream or a reply too large."""
+        sel = selectors.DefaultSelector()
+        sel.register(self.results, selectors.EVENT_READ)
+        try:
+            while True:
+                while b"\n" in self.buffer:
+                    line, self.buffer = self.buffer.split(b"\n", 1)
+                    try:
+                        msg = json.loads(line)
+                    except (ValueError, RecursionError):
+                        continue  # not the harness's: ignore
+                    if isinstance(msg, dict) and want in msg:
+                        return msg
+                    if isinstance(msg, dict) and "cell" in msg:
+                        self.cell_reports.append(msg)
+                left = deadline - time.monotonic()
+                if left <= 0 or not sel.select(timeout=left):
+                    return None
+                try:
+                    chunk = os.read(self.results, 1 << 20)
+                except BlockingIOError:
+                    continue
+                if not chunk:
+                    return None
+                self.buffer += chunk
+                if len(self.buffer) > MAX_REPLY_BYTES:
+                    return None
+        finally:
+            sel.close()
+
+    cell_reports = None
+
+    def kill(self):
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.kill()
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+        for f in (self.proc.stdin,):
+            try:
+                f.close()
+            except OSError:
+                pass
+        self.drain.join(timeout=5)
+        os.close(self.results)
+        if self.scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _describe_cells(reports, nb_cells):
+    lines = []
+    for rep in reports:
+        if rep.get("status") in ("error", "timeout"):
+            idx = rep.get("cell")
+            where = f"cell {idx + 1}" if isinstance(idx, int) else "a cell"
+            gid = ""
+            if isinstance(idx, int) and 0 <= idx < len(nb_cells):
+                meta = nb_cells[idx].get("metadata", {}) if isinstance(nb_cells[idx], dict) else {}
+                gid = ((meta.get("nbgrader") or {}).get("grade_id") if isinstance(meta, dict) else "") or ""
+            what = "ran out of time" if rep["status"] == "timeout" else f"raised {str(rep.get('message'))[:300]}"
+            lines.append(f"{where}{f' ({gid})' if gid else ''} {what}")
+    return lines
+
+
+def grade_cells(nb, assignment, limits=None, use_sandbox=True, slot=0, workdir=None):
+    """Run the notebook's cells and every graded part's cases; return a NotebookResult."""
+    limits = limits or sandbox.Limits()
+    start = time.monotonic()
+    deadline_all = start + limits.notebook_timeout
+    cells = code_cells(nb, assignment)
+    log = []
+    owned = workdir is None
+    jobdir = workdir or tempfile.mkdtemp(prefix="rnngrade-job-")
+    os.chmod(jobdir, 0o755)
+    if not os.path.exists(os.path.join(jobdir, "harness.py")):
+        shutil.copy(HERE / "harness.py", jobdir)
+        shutil.copy(HERE / "wire.py", jobdir)
+        restricted.build(jobdir, keep=assignment.keep_in_rnnlib)
+        for root, dirs, files in os.walk(jobdir):
+            for d in dirs:
+                os.chmod(os.path.join(root, d), 0o755)
+            for f in files:
+                os.chmod(os.path.join(root, f), 0o644)
+
+    outcomes = {}   # (grade_id, case index) -> (ok, message)
+    pending = [(part, i, case) for part in assignment.parts for i, case in enumerate(part.cases)]
+    failed_parts = set()
+    starts = 0
+    try:
+        while pending:
+            if starts > limits.restarts:
+                for part, i, case in pending:
+                    outcomes[part.grade_id, i] = (False, "not run: your code's process crashed or hung too often")
+                break
+            starts += 1
+            child = _Child(jobdir, limits, use_sandbox, slot)
+            child.cell_reports = []
+            try:
+                ok = child.send({"cells": cells, "cell_timeout": limits.cell_timeout})
+                ready = ok and child.receive("ready", min(deadline_all, time.monotonic()
+                                                          + limits.cell_timeout * (len(cells) + 1) + 10))
+                if starts == 1:
+                    log += _describe_cells(child.cell_reports, nb["cells"])
+                if not ready:
+                    why = "ran out of time" if time.monotonic() >= deadline_all else "stopped before its cells finished"
+                    log.append(f"the process running the notebook {why}"
+                               + (f" (output: {bytes(child.output[-300:]).decode(errors='replace').strip()})"
+                                  if child.output and not use_sandbox else ""))
+                    for part, i, case in pending:
+                        outcomes[part.grade_id, i] = (False, "not run: the notebook's code did not finish "
+                                                      "(see the notes at the top)")
+                    pending = []
+                    break
+                while pending:
+                    part, i, case = pending[0]
+                    if part.grade_id in failed_parts:
+                        outcomes[part.grade_id, i] = (False, "not run (an earlier case of this part ran out of time or crashed)")
+                        pending.pop(0)
+                        continue
+                    if time.monotonic() >= deadline_all:
+                        break
+                    msg = {"id": f"{part.grade_id}/{i}", "function": part.function,
+                           "args": wire.encode(case.args), "timeout": limits.case_timeout,
+                           "oracles": {k: {kk: wire.encode(vv) for kk, vv in v.items()}
+                                       for k, v in case.oracles.items()}}
+                    reply = None
+                    if child.send(msg):
+                        got = child.receive("result", min(deadline_all, time.monotonic() + limits.case_timeout + 5))
+                        reply = got["result"] if got and isinstance(got.get("result"), dict) else None
+                    if reply is not None and reply.get("id") != msg["id"]:
+                        reply = None
+                    pending.pop(0)
+                    if reply is not None and reply.get("status") == "ok":
+                        try:
+                            reply["decoded"] = wire.decode(reply.get("value"))
+                        except (wire.WireError, ValueError, TypeError, RecursionError) as exc:
+                            reply = {"status": "bad", "message": str(exc)}
+                    outcomes[part.grade_id, i] = judge.judge(case, reply)
+                    if reply is None or reply.get("status") == "timeout":
+                        failed_parts.add(part.grade_id)
+                    if reply is None:  # crashed or hung: a fresh process for what remains
+                        log.append(f"{part.function}: the process stopped during a test case "
+                                   f"(crash, endless loop or limit); restarted for the remaining parts")
+                        break
+                else:
+                    child.send({"done": True})
+            finally:
+                child.kill()
+            if time.monotonic() >= deadline_all and pending:
+                log.append(f"the notebook ran out of time ({limits.notebook_timeout:.0f} s in all)")
+                for part, i, case in pending:
+                    outcomes[part.grade_id, i] = (False, "not run: out of time")
+                pending = []
+    finally:
+        if owned:
+            shutil.rmtree(jobdir, ignore_errors=True)
+
+    parts = {}
+    for part in assignment.parts:
+        msgs = []
+        for i, case in enumerate(part.cases):
+            ok, message = outcomes.get((part.grade_id, i), (False, "not run"))
+            if not ok:
+                msgs.append(f"{case.label}: {message}")
+        parts[part.grade_id] = PartResult(part.grade_id, 0.0 if msgs else float(part.points), float(part.points), msgs)
+    return NotebookResult(parts, log, time.monotonic() - start)
+
+
+def grade_notebook(path, assignment, limits=None, use_sandbox=True, slot=0, workdir=None):
+    """Grade the notebook file at ``path``; never raises for a bad submission."""
+    if isinstance(assignment, str):
+        assignment = specs.get(assignment)
+    start = time.monotonic()
+    try:
+        nb = read_notebook(path)
+    except NotebookError as exc:
+        parts = {p.grade_id: PartResult(p.grade_id, 0.0, float(p.points), [f"not graded: {exc}"])
+                 for p in assignment.parts}
+        return NotebookResult(parts, [str(exc)], time.monotonic() - start, error=str(exc))
+    return grade_cells(nb, assignment, limits, use_sandbox, slot, workdir)

@@ -1,0 +1,268 @@
+"""What each assignment's graded parts are tested on, and with what reference (instructor side).
+
+Each part names the student's function, its points (the nbgrader grade cell it scores), and
+its cases: inputs, the reference output computed here with ``rnnlib``, names for the pieces of
+the output (for messages), tolerances and *oracles* (see ``rnngrade.harness``) that stand in for
+the student's other graded functions, so that every part is judged on its own.
+
+This file holds the hidden test inputs (through their seeds). It is never copied into the
+sandbox and never shown in feedback: messages about hidden cases say what was wrong (shape,
+dtype, how many values, the largest error and where) but not the inputs or expected values.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import rnnlib
+from rnnlib.grading import ATOL, RTOL
+
+HARNESS_TOY_CELL = {"__harness__": "toy_cell"}
+GRU_W = ("dW_u", "dW_r", "dW_c", "db_u", "db_r", "db_c")
+MGU_W = ("dW_f", "dW_h", "db_f", "db_h")
+
+
+@dataclass
+class Case:
+    """One call of the student's function and the reference answer."""
+
+    label: str                      # for messages, e.g. "hidden case 2 (T=7, D=4, H=3, B=3)"
+    args: tuple                     # positional arguments, plain arrays/tuples/lists
+    expected: object                # what the function must return (same nesting)
+    names: object                   # names of the pieces of ``expected`` (same nesting)
+    hidden: bool = True
+    oracles: dict = field(default_factory=dict)
+    rtol: float = RTOL
+    atol: float = ATOL
+    forbid_warnings: bool = False
+
+
+@dataclass
+class Part:
+    grade_id: str                   # the nbgrader grade cell this part scores
+    points: int
+    function: str                   # the student's function, by name
+    cases: list
+
+
+@dataclass
+class Assignment:
+    name: str
+    notebook: str                   # notebook file name inside the assignment folder
+    parts: list
+    skip_cells: frozenset           # grade ids of provided cells not run when grading (timing, training)
+    keep_in_rnnlib: frozenset       # rnnlib modules left working in the grading copy (see restricted)
+
+    @property
+    def total(self):
+        return sum(p.points for p in self.parts)
+
+
+def _label(i, **sizes):
+    return f"hidden case {i} (" + ", ".join(f"{k}={v}" for k, v in sizes.items()) + ")"
+
+
+def _sigmoid_oracle(*pre_activations):
+    xs = np.concatenate([np.ravel(a) for a in pre_activations])
+    return {"sigmoid": {"kind": "elementwise", "xs": xs, "ys": rnnlib.sigmoid(xs)}}
+
+
+def _rand_weights(rng, n_mat, n_bias, H, D, scale=1.0):
+    return tuple(scale * rng.standard_normal((H, H + D)) for _ in range(n_mat)) + \
+        tuple(scale * rng.standard_normal((H, 1)) for _ in range(n_bias))
+
+
+# --------------------------------------------------------------------------- assignment 1
+
+def _sigmoid_part():
+    visible = np.array([[-1000.0, -30.0, 0.0], [2.0, 30.0, 1000.0]])
+    big = 300 * np.random.default_rng(1101).standard_normal((7, 5))
+    # sigma(a) ~ e^a is a subnormal number here: a formula that overflows returns 0 instead
+    tail = np.array([[-740.0, -730.0, -720.0], [-712.0, -705.0, -100.0], [100.0, 705.0, 740.0]])
+    cases = [
+        Case("the visible example", (visible,), rnnlib.sigmoid(visible), "sigmoid(a)", hidden=False,
+             forbid_warnings=True),
+        Case(_label(1, shape=(7, 5)), (big,), rnnlib.sigmoid(big), "sigmoid(a)", forbid_warnings=True),
+        # subnormal results carry few significant bits: 5% relative, no absolute slack
+        Case(_label(2, shape=(3, 3)) + ", large negative inputs", (tail,), rnnlib.sigmoid(tail),
+             "sigmoid(a)", forbid_warnings=True, rtol=0.05, atol=0.0),
+    ]
+    return Part("test_sigmoid", 2, "sigmoid", cases)
+
+
+def _rnn_step_case(label, hidden, x, h, W, b):
+    a = W @ np.concatenate([h, x]) + b
+    y = rnnlib.rnn_step([x, h], (W, b))[0]
+    return Case(label, ([x, h], (W, b)), (y, y), ("y", "h_next"), hidden, _sigmoid_oracle(a))
+
+
+def _rnn_step_part():
+    weights, X, h_0 = rnnlib.lecture_setup(seed=10)
+    cases = [_rnn_step_case("the visible example", False, X[0], h_0, weights[0], weights[3])]
+    for i, (seed, H, D, B) in enumerate([(1202, 5, 3, 4), (1203, 7, 2, 1)], 1):
+        rng = np.random.default_rng(seed)
+        W, b = _rand_weights(rng, 1, 1, H, D)
+        cases.append(_rnn_step_case(_label(i, H=H, D=D, B=B), True,
+                                    rng.standard_normal((D, B)), rng.standard_normal((H, B)), W, b))
+    return Part("test_rnn_step", 3, "rnn_step", cases)
+
+
+def _gru_step_case(label, hidden, x, h, weights):
+    W_u, W_r, W_c, b_u, b_r, b_c = weights
+    hx = np.concatenate([h, x])
+    y = rnnlib.gru_step([x, h], weights)[0]
+    return Case(label, ([x, h], weights), (y, y), ("y", "h_next"), hidden,
+                _sigmoid_oracle(W_u @ hx + b_u, W_r @ hx + b_r))
+
+
+def _gru_step_part():
+    weights, X, h_0 = rnnlib.lecture_setup(seed=10)
+    cases = [_gru_step_case("the visible example (the lecture's step on X[1])", False, X[1], h_0, weights)]
+    for i, (seed, H, D, B) in enumerate([(1302, 4, 6, 3), (1303, 6, 2, 5)], 1):
+        rng = np.random.default_rng(seed)
+        w = _rand_weights(rng, 3, 3, H, D)
+        cases.append(_gru_step_case(_label(i, H=H, D=D, B=B), True,
+                                    rng.standard_normal((D, B)), rng.standard_normal((H, B)), w))
+    return Part("test_gru_step", 5, "gru_step", cases)
+
+
+def toy_cell(inputs, weights):
+    """The harness's toy cell (``rnngrade.harness.toy_cell``), for the reference of ``scan``."""
+    x, h = inputs
+    W, b = weights
+    h_next = np.tanh(W @ np.concatenate([h, x]) + b)
+    return 2.0 * h_next, h_next
+
+
+def _scan_part():
+    cases = []
+    for i, (seed, T, D, H, B) in enumerate([(1401, 6, 3, 4, 2), (1402, 1, 2, 3, 1), (1403, 9, 5, 2, 3)], 1):
+        rng = np.random.default_rng(seed)
+        W, b = _rand_weights(rng, 1, 1, H, D)
+        X, h_0 = rng.standard_normal((T, D, B)), rng.standard_normal((H, B))
+        ys, h = [], h_0
+        for x in X:
+            y, h = toy_cell([x, h], (W, b))
+            ys.append(y)
+        cases.append(Case(_label(i, T=T, D=D, H=H, B=B) + ", with a simple tanh cell",
+                          (HARNESS_TOY_CELL, X, (W, b), h_0), (ys, h), ("ys", "h_T")))
+    return Part("test_scan", 3, "scan", cases)
+
+
+# --------------------------------------------------------------------------- assignments 2 and 3
+
+def _problem(cell, seed, T=4, D=3, H=5, B=2):
+    """The notebooks' ``problem``: random weights (scale 0.5), X, h_0 and upstream gradients G."""
+    rng = np.random.default_rng(seed)
+    n = 3 if cell == "gru" else 2
+    weights = _rand_weights(rng, n, n, H, D, scale=0.5)
+    return weights, rng.standard_normal((T, D, B)), rng.standard_normal((H, B)), rng.standard_normal((T, H, B))
+
+
+def _caches(cell, weights, X, h_0):
+    """Per-step caches as the notebooks define them: GRU (x, h, u, r, c), MGU (x, h, f, c)."""
+    hs, cache = rnnlib.forward(cell, weights, X, h_0)
+    prev = np.concatenate([h_0[None], hs[:-1]])
+    gates = ("u", "r", "c") if cell == "gru" else ("f", "c")
+    return hs, [(X[t], prev[t]) + tuple(cache.saved[g][t] for g in gates) for t in range(len(X))], cache
+
+
+def _step_backward_ref(cell, weights, x, h, dh_next):
+    _, cache = rnnlib.forward(cell, weights, x[None], h)
+    dweights, dX, dh = rnnlib.backward(dh_next[None], cache)
+    return dX[0], dh, tuple(dweights)
+
+
+def _step_forward_part(cell, grade_id, points, function, seeds):
+    cases = []
+    for i, (seed, sizes) in enumerate(seeds):
+        weights, X, h_0, _ = _problem(cell, seed, **sizes)
+        hs, caches, _ = _caches(cell, weights, X, h_0)
+        names = ("x", "h", "u", "r", "c") if cell == "gru" else ("x", "h", "f", "c")
+        label = "the visible example" if i == 0 else _label(i, **sizes)
+        cases.append(Case(label, (X[0], h_0, weights), (hs[0], caches[0]), ("h_next", names), hidden=i > 0))
+    return Part(grade_id, points, function, cases)
+
+
+def _step_backward_part(cell, grade_id, points, function, seeds):
+    cases = []
+    wnames = GRU_W if cell == "gru" else MGU_W
+    for i, (seed, sizes) in enumerate(seeds):
+        weights, X, h_0, G = _problem(cell, seed, **sizes)
+        _, caches, _ = _caches(cell, weights, X, h_0)
+        expected = _step_backward_ref(cell, weights, X[0], h_0, G[0])
+        label = "the visible example" if i == 0 else _label(i, **sizes)
+        cases.append(Case(label, (G[0], caches[0], weights), expected, ("dx", "dh", wnames), hidden=i > 0))
+    return Part(grade_id, points, function, cases)
+
+
+def _backward_part(cell, grade_id, points, function, step_function, seeds):
+    cases = []
+    wnames = GRU_W if cell == "gru" else MGU_W
+    for i, (seed, sizes) in enumerate(seeds):
+        weights, X, h_0, G = _problem(cell, seed, **sizes)
+        _, caches, cache = _caches(cell, weights, X, h_0)
+        dweights, dX, dh_0 = rnnlib.backward(G, cache)
+        entries, carry = [], np.zeros_like(h_0)
+        for t in reversed(range(len(X))):
+            g = G[t] + carry
+            dx_t, carry, dw_t = _step_backward_ref(cell, weights, X[t], caches[t][1], g)
+            entries.append({"match": [[[1, 0], X[t]], [[1, 1], caches[t][1]]], "check": [[[0], g]],
+                            "result": (dx_t, carry, dw_t)})
+        label = "the visible example" if i == 0 else _label(i, **sizes)
+        cases.append(Case(label, (G, caches, weights), (tuple(dweights), dX, dh_0), (wnames, "dX", "dh_0"),
+                          hidden=i > 0, oracles={step_function: {"kind": "calls", "entries": entries}}))
+    return Part(grade_id, points, function, cases)
+
+
+def _mse_part():
+    cases = []
+    for i, (seed, shape) in enumerate([(2401, (1, 32)), (2402, (1, 5)), (2403, (2, 7))], 1):
+        rng = np.random.default_rng(seed)
+        pred, y = rng.standard_normal(shape), rng.standard_normal(shape)
+        loss, grad = rnnlib.mse(pred, y)
+        cases.append(Case(_label(i, shape=shape), (pred, y), (loss, grad), ("loss", "dpred")))
+    return Part("test_mse_loss", 2, "mse_loss", cases)
+
+
+def forward_and_scan():
+    return Assignment(
+        "forward_and_scan", "forward_and_scan.ipynb",
+        [_sigmoid_part(), _rnn_step_part(), _gru_step_part(), _scan_part()],
+        skip_cells=frozenset({"timing"}), keep_in_rnnlib=frozenset())
+
+
+def gru_bptt():
+    step = [(0, {}), (2101, dict(D=6, H=2, B=3)), (2102, dict(D=4, H=5, B=1))]
+    back = [(0, {}), (2201, dict(D=2, H=6, B=4)), (2202, dict(D=5, H=3, B=1))]
+    loop = [(0, {}), (2301, dict(T=7, D=4, H=3, B=3)), (2302, dict(T=1, D=2, H=4, B=2))]
+    return Assignment(
+        "gru_bptt", "gru_bptt.ipynb",
+        [_step_forward_part("gru", "test_gru_step_forward", 3, "gru_step_forward", step),
+         _step_backward_part("gru", "test_gru_step_backward", 6, "gru_step_backward", back),
+         _backward_part("gru", "test_gru_backward", 5, "gru_backward", "gru_step_backward", loop),
+         _mse_part()],
+        skip_cells=frozenset({"gradcheck", "training"}), keep_in_rnnlib=frozenset({"activations"}))
+
+
+def mgu():
+    step = [(0, {}), (3101, dict(D=6, H=2, B=3)), (3102, dict(D=4, H=5, B=1))]
+    back = [(0, {}), (3201, dict(D=2, H=6, B=4)), (3202, dict(D=5, H=3, B=1))]
+    loop = [(0, {}), (3301, dict(T=7, D=4, H=3, B=3)), (3302, dict(T=1, D=2, H=4, B=2))]
+    return Assignment(
+        "mgu", "mgu.ipynb",
+        [_step_forward_part("mgu", "test_mgu_step_forward", 3, "mgu_step_forward", step),
+         _step_backward_part("mgu", "test_mgu_step_backward", 6, "mgu_step_backward", back),
+         _backward_part("mgu", "test_mgu_backward", 5, "mgu_backward", "mgu_step_backward", loop)],
+        skip_cells=frozenset({"training"}), keep_in_rnnlib=frozenset({"activations"}))
+
+
+ASSIGNMENTS = {"forward_and_scan": forward_and_scan, "gru_bptt": gru_bptt, "mgu": mgu}
+
+
+def get(name):
+    """The spec of assignment ``name`` (built on demand: the references take milliseconds)."""
+    try:
+        return ASSIGNMENTS[name]()
+    except KeyError:
+        raise ValueError(f"no grading spec for assignment {name!r}; known: {sorted(ASSIGNMENTS)}") from None
