@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # of PyTorch. Where it cannot be installed, those tests skip with a reason.
 TORCH  ?= torch==2.13.0+cpu
 
-.PHONY: help book test demo lab notebooks assignments bench system-deps clean
+.PHONY: help book test demo lab notebooks assignments autograde feedback export grade bench system-deps clean
 
 help:
 	@echo "make book         build the HTML book into _build/html (the main job)"
@@ -18,6 +18,10 @@ help:
 	@echo "make notebooks    re-execute the chapters and solutions in place (authors)"
 	@echo "make lab          open JupyterLab on the assignments (students)"
 	@echo "make assignments  regenerate assignments/ from solutions/ (instructors)"
+	@echo "make autograde    grade every submission in submitted/ (instructors; ASSIGNMENT=name for one)"
+	@echo "make feedback     write feedback/<student>/<assignment>/*.html from the gradebook"
+	@echo "make export       export the gradebook to grades.csv"
+	@echo "make grade        autograde, feedback and export in one go"
 	@echo "make bench        run the benchmarks and write benchmarks/reports/"
 
 $(STAMP): pyproject.toml
@@ -46,6 +50,21 @@ lab: $(STAMP)
 # nbgrader runs `alembic` from PATH, so the virtual environment's bin/ goes first.
 assignments: $(STAMP)
 	for a in $$(ls solutions); do PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader generate_assignment $$a --force || exit 1; done
+
+# The grader runs each submission in a bubblewrap sandbox and refuses to run without one unless
+# NO_SANDBOX=1 (see README, Grading security). ASSIGNMENT=<name> limits it to one assignment.
+GRADE_FLAGS = $(if $(NO_SANDBOX),--no-sandbox) $(GRADE_OPTS)
+
+autograde: $(STAMP) system-deps
+	$(BIN)/python -m rnngrade autograde $(ASSIGNMENT) $(GRADE_FLAGS) --report grading_logs/report.json
+
+feedback: $(STAMP)
+	$(BIN)/python -m rnngrade feedback $(ASSIGNMENT)
+
+export: $(STAMP)
+	$(BIN)/python -m rnngrade export --to grades.csv
+
+grade: autograde feedback export
 
 notebooks: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py

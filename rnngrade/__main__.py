@@ -21,6 +21,7 @@ def main(argv=None):
         "run students' code without bubblewrap, with the grader's rights: only for trusted "
         "submissions or machines without bubblewrap"))
     p.add_argument("--to", default="grades.csv", help="CSV file for export")
+    p.add_argument("--report", help="write a JSON report of every graded submission to this file")
     p.add_argument("--cell-timeout", type=float, default=sandbox.Limits.cell_timeout)
     p.add_argument("--case-timeout", type=float, default=sandbox.Limits.case_timeout)
     p.add_argument("--notebook-timeout", type=float, default=sandbox.Limits.notebook_timeout)
@@ -43,15 +44,20 @@ def main(argv=None):
                 return 2
         limits = sandbox.Limits(cell_timeout=args.cell_timeout, case_timeout=args.case_timeout,
                                 notebook_timeout=args.notebook_timeout)
+        report = []
         for name in names:
             results = pipeline.autograde(course, name, args.student, use_sandbox=not args.no_sandbox,
-                                         jobs=args.jobs, limits=limits)
+                                         jobs=args.jobs, limits=limits, report=report)
             if results:
                 times = sorted(r.seconds for r in results.values())
                 print(f"{name}: {len(results)} submission(s) graded; median {times[len(times) // 2]:.2f} s, "
                       f"max {times[-1]:.2f} s per submission", flush=True)
             else:
                 print(f"{name}: no submissions in submitted/*/{name}/", flush=True)
+        if args.report:
+            os.makedirs(os.path.dirname(os.path.abspath(args.report)), exist_ok=True)
+            with open(args.report, "w") as f:
+                f.write(pipeline.dumps_report(report))
     if args.command in ("feedback", "all"):
         for name in names:
             if any((course.root / "autograded").glob(f"*/{name}")):

@@ -12,7 +12,6 @@ under every test cell, the grader's verdict (no hidden test code or inputs). nbg
 
 import concurrent.futures
 import copy
-import datetime
 import json
 import logging
 import os
@@ -117,6 +116,28 @@ def autograded_notebook(course, spec, result, submitted):
     return nb
 
 
+def test_cell_notes(release, submitted):
+    """Notes on test cells the student deleted or edited (the grader uses its own tests anyway)."""
+    if submitted is None:
+        return []
+    theirs = {}
+    for cell in submitted.get("cells", []):
+        meta = cell.get("metadata", {}) if isinstance(cell, dict) else {}
+        gid = (meta.get("nbgrader") or {}).get("grade_id") if isinstance(meta, dict) else None
+        if isinstance(gid, str):
+            theirs[gid] = runner._source(cell)
+    notes = []
+    for cell in release.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution"):
+            gid = meta["grade_id"]
+            if gid not in theirs:
+                notes.append(f"test cell {gid} was deleted (graded all the same, with the grader's own tests)")
+            elif theirs[gid].strip() != cell.source.strip():
+                notes.append(f"test cell {gid} was edited (graded all the same, with the grader's own tests)")
+    return notes
+
+
 def _timestamp(folder):
     path = folder / "timestamp.txt"
     if path.is_file() and not path.is_symlink() and path.stat().st_size < 200:
@@ -172,6 +193,8 @@ def autograde(course, assignment, students=None, use_sandbox=True, jobs=1, limit
             submitted_nb = runner.read_notebook(path)
         except runner.NotebookError:
             submitted_nb = None
+        release = nbformat.read(course.root / "assignments" / assignment / spec.notebook, as_version=4)
+        result.log += test_cell_notes(release, submitted_nb)
         return student, result, submitted_nb, _timestamp(folder)
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
@@ -184,6 +207,14 @@ def autograde(course, assignment, students=None, use_sandbox=True, jobs=1, limit
                 continue
             _record(course, spec, student, result, submitted_nb, ts)
             results[student] = result
+            logdir = course.root / "grading_logs" / assignment
+            logdir.mkdir(parents=True, exist_ok=True)
+            (logdir / f"{student}.txt").write_text(
+                f"{assignment} {student}: {result.score:g}/{spec.total:g} in {result.seconds:.2f} s, "
+                f"sandbox: {use_sandbox}\n"
+                + "".join(f"{k}: {v.score:g}/{v.max_score:g} {' | '.join(v.messages)}\n" for k, v in result.parts.items())
+                + "".join(f"note: {n}\n" for n in result.log)
+                + "--- start of the output of the student's code ---\n" + result.output)
             line = (f"{assignment} {student}: {result.score:g}/{spec.total:g} points in {result.seconds:.2f} s"
                     f"{'' if use_sandbox else ' (NO SANDBOX)'}"
                     + (f"; {'; '.join(result.log[:3])}" if result.log else ""))
@@ -202,10 +233,6 @@ def feedback(course, assignment):
 
 def export(course, to="grades.csv"):
     course.nbgrader("export", "--to", str(to))
-
-
-def timestamp_now():
-    return datetime.datetime.now(datetime.timezone.utc).isoformat()
 
 
 def dumps_report(report):

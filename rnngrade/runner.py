@@ -47,6 +47,7 @@ class NotebookResult:
     log: list                            # what happened, for the instructor's log and feedback
     seconds: float = 0.0
     error: str = ""                      # set when the notebook could not be graded at all
+    output: str = ""                     # the start of what the code printed (instructor's log only)
 
     @property
     def score(self):
@@ -243,6 +244,7 @@ def grade_cells(nb, assignment, limits=None, use_sandbox=True, slot=0, workdir=N
     pending = [(part, i, case) for part in assignment.parts for i, case in enumerate(part.cases)]
     failed_parts = set()
     starts = 0
+    output = ""
     try:
         while pending:
             if starts > limits.restarts:
@@ -259,10 +261,16 @@ def grade_cells(nb, assignment, limits=None, use_sandbox=True, slot=0, workdir=N
                 if starts == 1:
                     log += _describe_cells(child.cell_reports, nb["cells"])
                 if not ready:
+                    done = {r.get("cell") for r in child.cell_reports}
+                    culprit = next((c for c in cells if c["index"] not in done), None)
+                    if culprit is not None and time.monotonic() < deadline_all and starts <= limits.restarts:
+                        # that cell killed or hung the process: run the notebook again without it
+                        log.append(f"cell {culprit['index'] + 1} stopped the process running the notebook "
+                                   f"(exit, crash or a hang that ignored the time limit); graded without it")
+                        cells = [c for c in cells if c is not culprit]
+                        continue
                     why = "ran out of time" if time.monotonic() >= deadline_all else "stopped before its cells finished"
-                    log.append(f"the process running the notebook {why}"
-                               + (f" (output: {bytes(child.output[-300:]).decode(errors='replace').strip()})"
-                                  if child.output and not use_sandbox else ""))
+                    log.append(f"the process running the notebook {why}")
                     for part, i, case in pending:
                         outcomes[part.grade_id, i] = (False, "not run: the notebook's code did not finish "
                                                       "(see the notes at the top)")
@@ -303,6 +311,8 @@ def grade_cells(nb, assignment, limits=None, use_sandbox=True, slot=0, workdir=N
                     child.send({"done": True})
             finally:
                 child.kill()
+                if len(output) < limits.output:
+                    output += bytes(child.output).decode("utf-8", errors="replace")[: limits.output - len(output)]
             if time.monotonic() >= deadline_all and pending:
                 log.append(f"the notebook ran out of time ({limits.notebook_timeout:.0f} s in all)")
                 for part, i, case in pending:
@@ -320,7 +330,7 @@ def grade_cells(nb, assignment, limits=None, use_sandbox=True, slot=0, workdir=N
             if not ok:
                 msgs.append(f"{case.label}: {message}")
         parts[part.grade_id] = PartResult(part.grade_id, 0.0 if msgs else float(part.points), float(part.points), msgs)
-    return NotebookResult(parts, log, time.monotonic() - start)
+    return NotebookResult(parts, log, time.monotonic() - start, output=output)
 
 
 def grade_notebook(path, assignment, limits=None, use_sandbox=True, slot=0, workdir=None):

@@ -1,5 +1,7 @@
 """Shared fixtures and helpers for the test suite."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -25,3 +27,34 @@ def random_problem(cell, T=5, D=3, H=4, B=3, seed=0, scale=0.5):
 @pytest.fixture
 def problem():
     return random_problem
+
+
+STRICT = os.environ.get("RNN_COURSE_STRICT") == "1"
+_REPORT = []
+
+
+@pytest.fixture(scope="session")
+def sandbox_flag():
+    """``[]`` when bubblewrap works here; otherwise ``["--no-sandbox"]`` (CI, strict: a failure)."""
+    from rnngrade import sandbox
+
+    try:
+        sandbox.check_available()
+        return []
+    except sandbox.SandboxUnavailable as exc:
+        if STRICT:
+            pytest.fail(f"RNN_COURSE_STRICT=1 but the grading sandbox is unavailable: {exc}")
+        return ["--no-sandbox"]
+
+
+@pytest.fixture(scope="session")
+def grading_report():
+    """Lines for the report printed at the end of the run (grading times, attacks tried)."""
+    return _REPORT
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _REPORT:
+        terminalreporter.section("grading report")
+        for line in _REPORT:
+            terminalreporter.write_line(line)

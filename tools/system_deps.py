@@ -1,6 +1,7 @@
 """Install the system packages that some tests need (Debian), or say loudly what is missing.
 
 - chromium     the browser test of the built book
+- bwrap        (package bubblewrap) the grading sandbox
 
 As root with apt-get, missing packages are installed (``apt-get update`` once first). Otherwise
 a warning names them; the tests that need them then skip with a reason, except under
@@ -12,7 +13,7 @@ import shutil
 import subprocess
 import sys
 
-NEEDED = {"chromium": "chromium"}  # command -> Debian package
+NEEDED = {"chromium": "chromium", "bwrap": "bubblewrap"}  # command -> Debian package
 
 
 def main():

@@ -1,0 +1,103 @@
+"""Helpers for the grading tests: build submissions from the release and the solutions."""
+
+import copy
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENTS = ["forward_and_scan", "gru_bptt", "mgu"]
+
+
+def release(name):
+    return nbformat.read(ROOT / "assignments" / name / f"{name}.ipynb", as_version=4)
+
+
+def solved(name):
+    """The release with every solution cell filled in as a student would (markers removed)."""
+    source = nbformat.read(ROOT / "solutions" / name / f"{name}.ipynb", as_version=4)
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    nb = release(name)
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = re.sub(r"^\s*### (BEGIN|END) SOLUTION\n", "", answers[gid], flags=re.M)
+    return nb
+
+
+def cell(nb, grade_id):
+    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def mutate(nb, grade_id, old, new):
+    """A copy of ``nb`` with ``old`` replaced by ``new`` in cell ``grade_id`` (which must contain it)."""
+    nb = copy.deepcopy(nb)
+    c = cell(nb, grade_id)
+    assert old in c.source, f"{old!r} not in {grade_id}"
+    c.source = c.source.replace(old, new)
+    return nb
+
+
+def add_cell(nb, source, after="imports"):
+    """A copy of ``nb`` with a new code cell (no nbgrader metadata) after cell ``after``."""
+    nb = copy.deepcopy(nb)
+    idx = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == after)
+    nb.cells.insert(idx + 1, nbformat.v4.new_code_cell(source))
+    return nb
+
+
+def replace_solution(nb, grade_id, body):
+    """Replace the student's region of solution cell ``grade_id`` with ``body`` (indented)."""
+    nb = copy.deepcopy(nb)
+    c = cell(nb, grade_id)
+    lines = c.source.splitlines()
+    start = next(i for i, l in enumerate(lines) if "### START CODE HERE ###" in l)
+    end = next(i for i, l in enumerate(lines) if "### END CODE HERE ###" in l)
+    indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
+    new = [indent + l for l in body.strip("\n").splitlines()]
+    c.source = "\n".join(lines[: start + 1] + new + lines[end:])
+    return nb
+
+
+def make_course(tmp):
+    """A scratch course directory: configuration, solutions and release copied from the repo."""
+    course = Path(tmp)
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "solutions", course / "solutions")
+    shutil.copytree(ROOT / "assignments", course / "assignments")
+    return course
+
+
+def submit(course, student, name, nb=None, raw=None):
+    dest = Path(course) / "submitted" / student / name
+    dest.mkdir(parents=True, exist_ok=True)
+    if raw is not None:
+        (dest / f"{name}.ipynb").write_bytes(raw)
+    elif nb is not None:
+        nbformat.write(nb, dest / f"{name}.ipynb")
+    return dest
+
+
+def rnngrade(course, *args, timeout=900):
+    """Run the grader's command line in ``course``; return the completed process."""
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    return subprocess.run([sys.executable, "-m", "rnngrade", *args, "--course", str(course)],
+                          cwd=course, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def scores(course):
+    """{(assignment, student): {grade_id: score}} from the gradebook."""
+    from nbgrader.api import Gradebook
+
+    out = {}
+    with Gradebook(f"sqlite:///{Path(course) / 'gradebook.db'}") as gb:
+        for a in gb.assignments:
+            for sub in a.submissions:
+                out[a.name, sub.student.id] = {g.name: g.score for nb in sub.notebooks for g in nb.grades}
+    return out
