@@ -29,6 +29,7 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s", stream=sys.stdout)
     course = pipeline.Course(args.course)
     names = args.assignments or sorted(specs.ASSIGNMENTS)
+    status = 0
 
     if args.command in ("autograde", "all"):
         if args.no_sandbox:
@@ -46,8 +47,13 @@ def main(argv=None):
                                 notebook_timeout=args.notebook_timeout)
         report = []
         for name in names:
-            results = pipeline.autograde(course, name, args.student, use_sandbox=not args.no_sandbox,
-                                         jobs=args.jobs, limits=limits, report=report)
+            try:
+                results = pipeline.autograde(course, name, args.student, use_sandbox=not args.no_sandbox,
+                                             jobs=args.jobs, limits=limits, report=report)
+            except pipeline.GraderError as exc:
+                print(f"ERROR: {exc}", file=sys.stderr, flush=True)
+                status = 1
+                continue
             if results:
                 times = sorted(r.seconds for r in results.values())
                 print(f"{name}: {len(results)} submission(s) graded; median {times[len(times) // 2]:.2f} s, "
@@ -66,7 +72,7 @@ def main(argv=None):
     if args.command in ("export", "all"):
         pipeline.export(course, args.to)
         print(f"grades exported to {args.to}", flush=True)
-    return 0
+    return status
 
 
 if __name__ == "__main__":

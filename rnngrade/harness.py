@@ -83,8 +83,7 @@ class ElementwiseOracle:
         j = np.where(np.abs(self.xs[j - 1] - flat) <= np.abs(self.xs[j] - flat), j - 1, j)
         ok = np.abs(self.xs[j] - flat) <= 1e-9 * np.maximum(1.0, np.abs(self.xs[j]))
         if not ok.all():
-            self.log.append(f"{self.name} was called on {int((~ok).sum())} value(s) that the "
-                            f"reference never passes to it")
+            self.log.append(f"{self.name}:unexpected-input")
         out = np.where(ok, self.ys[j], np.nan).reshape(a.shape)
         return out if out.ndim else float(out)
 
@@ -120,11 +119,11 @@ class CallOracle:
                     if all(np.allclose(np.asarray(_at(args, p), dtype=float), v, rtol=1e-9, atol=1e-12)
                            for p, v in entry["check"]):
                         return wire.decode(wire.encode(entry["result"]))  # a fresh copy
-                    self.log.append(f"{self.name} was called with a wrong gradient at one of the steps")
+                    self.log.append(f"{self.name}:wrong-input")
                     return self._nan_like(entry["result"])
             except (IndexError, KeyError, TypeError, ValueError):
                 continue
-        self.log.append(f"{self.name} was called with arguments that match no step of the sequence")
+        self.log.append(f"{self.name}:no-match")
         return self._nan_like(self.entries[0]["result"])
 
 

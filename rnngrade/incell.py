@@ -50,7 +50,7 @@ def check(assignment, grade_id, namespace):
         raise ValueError(f"assignment {assignment!r} has no graded part {grade_id!r}")
     failures = []
     for case in part.cases:
-        ok, message = judge.judge(case, run_case(case, part.function, namespace))
+        ok, message = judge.judge(case, run_case(case, part.function, namespace), part.function)
         if not ok:
             failures.append(f"{case.label}: {message}")
     if failures:

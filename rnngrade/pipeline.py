@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -183,12 +184,13 @@ def autograde(course, assignment, students=None, use_sandbox=True, jobs=1, limit
     students = students or course.students(assignment)
     limits = limits or sandbox.Limits()
     results = {}
+    jobdir = runner.prepare_jobdir(spec)
 
     def one(slot_student):
         slot, student = slot_student
         folder = course.root / "submitted" / student / assignment
         path = folder / spec.notebook
-        result = runner.grade_notebook(path, spec, limits, use_sandbox=use_sandbox, slot=slot)
+        result = runner.grade_notebook(path, spec, limits, use_sandbox=use_sandbox, slot=slot, workdir=jobdir)
         try:
             submitted_nb = runner.read_notebook(path)
         except runner.NotebookError:
@@ -197,6 +199,7 @@ def autograde(course, assignment, students=None, use_sandbox=True, jobs=1, limit
         result.log += test_cell_notes(release, submitted_nb)
         return student, result, submitted_nb, _timestamp(folder)
 
+    errors = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = [pool.submit(one, (i % max(1, jobs), s)) for i, s in enumerate(students)]
         for fut in concurrent.futures.as_completed(futures):
@@ -204,6 +207,7 @@ def autograde(course, assignment, students=None, use_sandbox=True, jobs=1, limit
                 student, result, submitted_nb, ts = fut.result()
             except Exception as exc:  # noqa: BLE001 (a grader bug must not lose the others' grades)
                 log.error("%s: grading failed with a grader error: %r", assignment, exc)
+                errors.append(repr(exc))
                 continue
             _record(course, spec, student, result, submitted_nb, ts)
             results[student] = result
@@ -224,7 +228,15 @@ def autograde(course, assignment, students=None, use_sandbox=True, jobs=1, limit
                                "max": spec.total, "seconds": round(result.seconds, 3),
                                "parts": {k: v.score for k, v in result.parts.items()},
                                "sandbox": use_sandbox, "notes": result.log})
+    shutil.rmtree(jobdir, ignore_errors=True)
+    if errors:
+        raise GraderError(f"{len(errors)} submission(s) of {assignment} could not be graded because of "
+                          f"an error in the grader (their previous grades, if any, are kept): {errors[:3]}")
     return results
+
+
+class GraderError(RuntimeError):
+    """A bug in the grader (not in a submission) stopped some grading."""
 
 
 def feedback(course, assignment):

@@ -151,8 +151,8 @@ class _Child:
             return False
 
     def receive(self, want, deadline):
-        """The next message that has key ``want`` (others are collected in ``self.notes``); None
-        on timeout, end of stream or a reply too large."""
+        """The next message with one of the keys ``want`` (anything else is skipped); None on
+        timeout, end of stream or a reply too large."""
         sel = selectors.DefaultSelector()
         sel.register(self.results, selectors.EVENT_READ)
         try:
@@ -163,10 +163,10 @@ class _Child:
                         msg = json.loads(line)
                     except (ValueError, RecursionError):
                         continue  # not the harness's: ignore
-                    if isinstance(msg, dict) and want in msg:
-                        return msg
-                    if isinstance(msg, dict) and "cell" in msg:
+                    if isinstance(msg, dict) and "cell" in msg and "cell" in want:
                         self.cell_reports.append(msg)
+                    if isinstance(msg, dict) and any(k in msg for k in want):
+                        return msg
                 left = deadline - time.monotonic()
                 if left <= 0 or not sel.select(timeout=left):
                     return None
@@ -220,6 +220,24 @@ def _describe_cells(reports, nb_cells):
     return lines
 
 
+_BUILD_LOCK = threading.Lock()
+
+
+def prepare_jobdir(assignment, dest=None):
+    """A directory with the harness and the grading copy of rnnlib, readable by the sandbox's
+    user; mounted read-only at /grading. One can serve every submission of an assignment."""
+    with _BUILD_LOCK:  # ast.parse is not safe in concurrent threads on CPython 3.11
+        jobdir = dest or tempfile.mkdtemp(prefix="rnngrade-job-")
+        shutil.copy(HERE / "harness.py", jobdir)
+        shutil.copy(HERE / "wire.py", jobdir)
+        restricted.build(jobdir, keep=assignment.keep_in_rnnlib)
+        for root, dirs, files in os.walk(jobdir):
+            os.chmod(root, 0o755)
+            for f in files:
+                os.chmod(os.path.join(root, f), 0o644)
+    return jobdir
+
+
 def grade_cells(nb, assignment, limits=None, use_sandbox=True, slot=0, workdir=None):
     """Run the notebook's cells and every graded part's cases; return a NotebookResult."""
     limits = limits or sandbox.Limits()
@@ -228,17 +246,7 @@ def grade_cells(nb, assignment, limits=None, use_sandbox=True, slot=0, workdir=N
     cells = code_cells(nb, assignment)
     log = []
     owned = workdir is None
-    jobdir = workdir or tempfile.mkdtemp(prefix="rnngrade-job-")
-    os.chmod(jobdir, 0o755)
-    if not os.path.exists(os.path.join(jobdir, "harness.py")):
-        shutil.copy(HERE / "harness.py", jobdir)
-        shutil.copy(HERE / "wire.py", jobdir)
-        restricted.build(jobdir, keep=assignment.keep_in_rnnlib)
-        for root, dirs, files in os.walk(jobdir):
-            for d in dirs:
-                os.chmod(os.path.join(root, d), 0o755)
-            for f in files:
-                os.chmod(os.path.join(root, f), 0o644)
+    jobdir = workdir or prepare_jobdir(assignment)
 
     outcomes = {}   # (grade_id, case index) -> (ok, message)
     pending = [(part, i, case) for part in assignment.parts for i, case in enumerate(part.cases)]
@@ -255,9 +263,15 @@ def grade_cells(nb, assignment, limits=None, use_sandbox=True, slot=0, workdir=N
             child = _Child(jobdir, limits, use_sandbox, slot)
             child.cell_reports = []
             try:
-                ok = child.send({"cells": cells, "cell_timeout": limits.cell_timeout})
-                ready = ok and child.receive("ready", min(deadline_all, time.monotonic()
-                                                          + limits.cell_timeout * (len(cells) + 1) + 10))
+                ready = None
+                if child.send({"cells": cells, "cell_timeout": limits.cell_timeout}):
+                    # each cell reports when it ends: a cell gets its time limit plus a margin
+                    while True:
+                        msg = child.receive(("ready", "cell"), min(deadline_all, time.monotonic()
+                                                                   + limits.cell_timeout + 5))
+                        if msg is None or "ready" in msg:
+                            ready = msg
+                            break
                 if starts == 1:
                     log += _describe_cells(child.cell_reports, nb["cells"])
                 if not ready:
@@ -290,7 +304,7 @@ def grade_cells(nb, assignment, limits=None, use_sandbox=True, slot=0, workdir=N
                                        for k, v in case.oracles.items()}}
                     reply = None
                     if child.send(msg):
-                        got = child.receive("result", min(deadline_all, time.monotonic() + limits.case_timeout + 5))
+                        got = child.receive(("result",), min(deadline_all, time.monotonic() + limits.case_timeout + 5))
                         reply = got["result"] if got and isinstance(got.get("result"), dict) else None
                     if reply is not None and reply.get("id") != msg["id"]:
                         reply = None
@@ -300,7 +314,7 @@ def grade_cells(nb, assignment, limits=None, use_sandbox=True, slot=0, workdir=N
                             reply["decoded"] = wire.decode(reply.get("value"))
                         except (wire.WireError, ValueError, TypeError, RecursionError) as exc:
                             reply = {"status": "bad", "message": str(exc)}
-                    outcomes[part.grade_id, i] = judge.judge(case, reply)
+                    outcomes[part.grade_id, i] = judge.judge(case, reply, part.function)
                     if reply is None or reply.get("status") == "timeout":
                         failed_parts.add(part.grade_id)
                     if reply is None:  # crashed or hung: a fresh process for what remains
