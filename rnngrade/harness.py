@@ -144,6 +144,8 @@ def _short(exc):
 
 
 def main():
+    # past the file-size limit, a write fails (EFBIG) instead of killing the process
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     out = os.fdopen(int(sys.argv[1]), "wb", buffering=0)
     inp = os.fdopen(0, "rb", buffering=0)
     readline = inp.readline

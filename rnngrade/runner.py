@@ -114,10 +114,10 @@ class _Child:
         env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "IPYTHONDIR": "/tmp/.ipython",
                "MPLCONFIGDIR": "/tmp/.matplotlib", "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1",
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0", "LANG": "C.UTF-8",
-               "PYTHONDONTWRITEBYTECODE": "1"}
+               "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
         self.scratch = None
         if not use_sandbox:
-            self.scratch = tempfile.mkdtemp(prefix="rnngrade-scratch-")
+            self.scratch = tempfile.mkdtemp(prefix="grading-scratch-")
             env.update(HOME=self.scratch, IPYTHONDIR=f"{self.scratch}/.ipython",
                        MPLCONFIGDIR=f"{self.scratch}/.matplotlib", TMPDIR=self.scratch)
         argv = sandbox.command(jobdir, w, env, limits, slot=slot, sandbox=use_sandbox)
@@ -227,7 +227,7 @@ def prepare_jobdir(assignment, dest=None):
     """A directory with the harness and the grading copy of rnnlib, readable by the sandbox's
     user; mounted read-only at /grading. One can serve every submission of an assignment."""
     with _BUILD_LOCK:  # ast.parse is not safe in concurrent threads on CPython 3.11
-        jobdir = dest or tempfile.mkdtemp(prefix="rnngrade-job-")
+        jobdir = dest or tempfile.mkdtemp(prefix="grading-job-")
         shutil.copy(HERE / "harness.py", jobdir)
         shutil.copy(HERE / "wire.py", jobdir)
         restricted.build(jobdir, keep=assignment.keep_in_rnnlib)
@@ -322,7 +322,11 @@ def grade_cells(nb, assignment, limits=None, use_sandbox=True, slot=0, workdir=N
                                    f"(crash, endless loop or limit); restarted for the remaining parts")
                         break
                 else:
-                    child.send({"done": True})
+                    if child.send({"done": True}):
+                        try:
+                            child.proc.wait(timeout=2)
+                        except subprocess.TimeoutExpired:
+                            pass
             finally:
                 child.kill()
                 if len(output) < limits.output:

@@ -1,0 +1,291 @@
+"""The adversarial suite: hostile submissions against every assignment, in the sandbox.
+
+Honest submissions are graded first; then every attack in ``attacks.py`` is submitted for every
+assignment and graded together with the honest ones again (two at a time, so an attack runs
+beside an honest grading). The tests check that no attack gains a point, that no file outside
+the submission changes, that no attack reaches the network, the gradebook, the solutions, the
+grader's code or other processes, that nothing the attacks smuggle reaches the feedback, that
+no process outlives its grading, and that the honest grades stay exactly as they were. A report
+(attacks tried, points gained, breaches) is printed at the end of the run.
+
+The suite needs the sandbox (bubblewrap): several attacks (``kill(-1)``, a fork bomb, filling
+memory) would harm the machine without it, so it never runs unsandboxed.
+"""
+
+import hashlib
+import os
+import re
+import secrets
+import socket
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+from attacks import ATTACKS
+from grading_support import (ASSIGNMENTS, ROOT, make_course, mutate, release, rnngrade, scores, solved,
+                             submit)
+
+STRICT = os.environ.get("RNN_COURSE_STRICT") == "1"
+FUNCS = {"forward_and_scan": ["sigmoid", "rnn_step", "gru_step", "scan"],
+         "gru_bptt": ["gru_step_forward", "gru_step_backward", "gru_backward", "mse_loss"],
+         "mgu": ["mgu_step_forward", "mgu_step_backward", "mgu_backward"]}
+PARTIAL = {"forward_and_scan": ("gru_step", "h_next = u * c + (1 - u) * h", "h_next = (1 - u) * c + u * h"),
+           "gru_bptt": ("gru_backward", "dhs[t] + dh", "dhs[t]"),
+           "mgu": ("mgu_step_backward", "df = dh_next * (c - h) + d_fhx[:H] * h", "df = dh_next * (c - h)")}
+HONEST = ("honest", "honest-partial")
+
+
+def _tree_hash(paths, exclude=()):
+    h = hashlib.sha256()
+    for top in paths:
+        top = Path(top)
+        files = [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file())
+        for f in files:
+            if any(part in exclude for part in f.parts):
+                continue
+            h.update(str(f).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def _sandbox_processes():
+    out = subprocess.run(["ps", "-eo", "uid=,pid=,args="], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if line.split() and 61000 <= int(line.split()[0]) < 61100]
+
+
+class Listener:
+    """A TCP server on 127.0.0.1 that records every connection (none may arrive)."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.sock.settimeout(0.5)
+        self.port = self.sock.getsockname()[1]
+        self.hits, self.stop = [], False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stop:
+            try:
+                conn, addr = self.sock.accept()
+                self.hits.append(addr)
+                conn.close()
+            except OSError:
+                pass
+
+    def close(self):
+        self.stop = True
+        self.thread.join()
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def siege(tmp_path_factory):
+    from rnngrade import sandbox
+
+    try:
+        sandbox.check_available()
+    except sandbox.SandboxUnavailable as exc:
+        if STRICT:
+            pytest.fail(f"the adversarial suite needs the sandbox: {exc}")
+        pytest.skip(f"the adversarial suite needs the sandbox, which is unavailable here: {exc}")
+    course = make_course(tmp_path_factory.mktemp("siege"))
+    token = secrets.token_hex(6)
+    for a in ASSIGNMENTS:
+        submit(course, "honest", a, solved(a))
+        submit(course, "honest-partial", a, mutate(solved(a), *PARTIAL[a]))
+    limits = ["--cell-timeout", "3", "--case-timeout", "3", "--notebook-timeout", "90", "--jobs", "2"]
+    first = rnngrade(course, "autograde", *limits)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    before = scores(course)
+
+    protected = [course / "solutions", course / "assignments", course / "nbgrader_config.py",
+                 *(course / "submitted" / s for s in HONEST), ROOT / "rnnlib", ROOT / "rnngrade",
+                 ROOT / "solutions", ROOT / "assignments"]
+    hash_before = _tree_hash(protected, exclude={"__pycache__"})
+    listener = Listener()
+    for a in ASSIGNMENTS:
+        grade_ids = [c.metadata["nbgrader"]["grade_id"] for c in release(a).cells
+                     if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")]
+        for name, (_, src) in ATTACKS.items():
+            code = (src.replace("{FUNCS}", repr(FUNCS[a])).replace("{GRADE_IDS}", repr(grade_ids))
+                    .replace("{COURSE}", str(course)).replace("{ROOT}", str(ROOT))
+                    .replace("{PORT}", str(listener.port)).replace("{TOKEN}", token))
+            nb = release(a)
+            from nbformat.v4 import new_code_cell
+            nb.cells.append(new_code_cell(code + "\nprint('ATTACK-' + 'DONE')"))
+            submit(course, f"attack-{name}", a, nb)
+    env_canary = dict(os.environ, RNNGRADE_CANARY="CANARY-" + token)
+    proc = subprocess.run([*rnngrade_cmd(course), "all", *limits], cwd=course, env=env_canary,
+                          capture_output=True, text=True, timeout=1200)
+    listener.close()
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return dict(course=course, token=token, before=before, after=scores(course), listener=listener,
+                hash_before=hash_before, hash_after=_tree_hash(protected, exclude={"__pycache__"}),
+                leftovers=_sandbox_processes(), stdout=proc.stdout)
+
+
+def rnngrade_cmd(course):
+    import sys
+    return [sys.executable, "-m", "rnngrade", "--course", str(course)]
+
+
+def _breaches(siege, name, a):
+    course, token = siege["course"], siege["token"]
+    student = f"attack-{name}"
+    found = []
+    log = (course / "grading_logs" / a / f"{student}.txt").read_text(errors="replace")
+    found += sorted(set(re.findall(r"LEAK:[^\s'\"]*", log)))
+    hidden = _hidden_numbers(a)
+    for path in (course / "feedback" / student / a / f"{a}.html", course / "autograded" / student / a / f"{a}.ipynb"):
+        text = path.read_text(errors="replace") if path.exists() else ""
+        shown = set(re.findall(r"\d+\.\d{6,}", text))
+        if shown & hidden:
+            found.append(f"hidden inputs in {path.name}: {sorted(shown & hidden)[:3]}")
+        if "CANARY" in text:
+            found.append(f"canary in {path.name}")
+    return found
+
+
+_HIDDEN = {}
+
+
+def _hidden_numbers(a):
+    """The hidden cases' input values, written as a repr of them would show them (8 decimals)."""
+    if a not in _HIDDEN:
+        import numpy as np
+        from rnngrade import specs
+
+        def arrays(obj):
+            if isinstance(obj, np.ndarray):
+                yield obj
+            elif isinstance(obj, (tuple, list)):
+                for o in obj:
+                    yield from arrays(o)
+
+        values = set()
+        for part in specs.get(a).parts:
+            for case in part.cases:
+                if case.hidden:
+                    for arr in arrays(case.args):
+                        for v in np.abs(arr.ravel()[:50]):
+                            text = f"{v:.8f}".rstrip("0")
+                            if len(text.split(".")[1]) >= 6:
+                                values.add(text)
+        _HIDDEN[a] = values
+    return _HIDDEN[a]
+
+
+def test_report(siege, grading_report):
+    """Print the report; the assertions are in the tests below."""
+    grading_report.append(f"{'attack':26s} {'class':7s} {'points gained':>13s}  breaches")
+    for name, (cls, _) in ATTACKS.items():
+        gained = sum(sum((siege["after"].get((a, f"attack-{name}")) or {}).values()) for a in ASSIGNMENTS)
+        breaches = [f"{a}: {b}" for a in ASSIGNMENTS for b in _breaches(siege, name, a)]
+        grading_report.append(f"{name:26s} {cls:7s} {gained:13g}  {', '.join(breaches) or 'none'}")
+    grading_report.append(f"{len(ATTACKS)} attacks x {len(ASSIGNMENTS)} assignments; network connections "
+                          f"received: {len(siege['listener'].hits)}; sandbox processes left: {len(siege['leftovers'])}")
+
+
+# attacks that end normally when contained (the others loop, exit, kill or exhaust on purpose)
+RUN_TO_THE_END = {n for n, (cls, _) in ATTACKS.items() if cls in ("points", "hidden", "files")} - {
+    "patch-builtins", "patch-sys-modules", "ipython-machinery", "exfiltrate-hidden-inputs"}
+
+
+@pytest.mark.parametrize("name", sorted(RUN_TO_THE_END))
+def test_attack_really_ran(siege, name):
+    """The attack's code ran to its end in the sandbox (it was tried, not cut short)."""
+    for a in ASSIGNMENTS:
+        log = (siege["course"] / "grading_logs" / a / f"attack-{name}.txt").read_text(errors="replace")
+        assert "ATTACK-DONE" in log, f"{a}: {name} did not run to its end: {log[-500:]}"
+
+
+@pytest.mark.parametrize("name", sorted(ATTACKS))
+def test_attack_gains_nothing_and_reaches_nothing(siege, name):
+    for a in ASSIGNMENTS:
+        got = siege["after"].get((a, f"attack-{name}"))
+        assert got is not None, f"{a}: attack-{name} has no grade (the gradebook must keep every grade)"
+        assert sum(got.values()) == 0, f"{a}: {name} gained points: {got}"
+        assert not _breaches(siege, name, a), f"{a}: {name}: {_breaches(siege, name, a)}"
+
+
+def test_honest_grades_unchanged(siege):
+    for a in ASSIGNMENTS:
+        for s in HONEST:
+            assert siege["after"][a, s] == siege["before"][a, s], (a, s)
+        assert sum(siege["after"][a, "honest"].values()) > sum(siege["after"][a, "honest-partial"].values()) > 0
+
+
+def test_no_file_outside_the_submission_changed(siege):
+    course, token = siege["course"], siege["token"]
+    assert siege["hash_after"] == siege["hash_before"], "solutions, release, configuration, honest submissions or grader code changed"
+    stray = [p for top in (course, ROOT, Path("/tmp"), Path("/var/tmp")) for p in top.glob(f"*{token}*")]
+    assert not stray, f"files created by attacks: {stray}"
+    assert not list(course.glob("flood*")) and not (ROOT / "flood").exists()
+    students = {s for (_, s) in siege["after"]}
+    assert students == set(HONEST) | {f"attack-{n}" for n in ATTACKS}, "the gradebook gained or lost students"
+
+
+def test_no_network_and_no_process_left(siege):
+    assert siege["listener"].hits == [], "an attack connected to the test's TCP listener"
+    assert siege["leftovers"] == [], f"processes outlived their grading: {siege['leftovers'][:5]}"
+
+
+def test_output_kept_for_the_log_is_bounded(siege):
+    for a in ASSIGNMENTS:
+        size = (siege["course"] / "grading_logs" / a / "attack-output-flood.txt").stat().st_size
+        assert size < 200_000, f"{a}: the grader kept {size} bytes of a flood"
+
+
+def test_the_suite_detects_breaches_when_there_is_no_sandbox(tmp_path):
+    """Negative control: without the sandbox the harmless attacks do breach, and the checks
+    above see it (so they can fail). The verdict stays out of the kernel even then: patching
+    numpy still gains nothing."""
+    import sys
+
+    course = make_course(tmp_path)
+    listener = Listener()
+    a = "mgu"
+    submit(course, "honest", a, solved(a))
+
+    def attack_and_grade(*names):
+        for name in names:
+            code = (ATTACKS[name][1].replace("{FUNCS}", repr(FUNCS[a])).replace("{COURSE}", str(course))
+                    .replace("{ROOT}", str(ROOT)).replace("{PORT}", str(listener.port)).replace("{TOKEN}", "negative"))
+            nb = release(a)
+            from nbformat.v4 import new_code_cell
+            nb.cells.append(new_code_cell(code))
+            submit(course, f"attack-{name}", a, nb)
+        students = [arg for n in names for arg in ("--student", f"attack-{n}")]
+        proc = subprocess.run([sys.executable, "-m", "rnngrade", "--course", str(course), "autograde", a,
+                               "--no-sandbox", "--jobs", "1", "--cell-timeout", "10", *students],
+                              cwd=course, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert "WARNING: grading WITHOUT the sandbox" in proc.stderr
+        return {n: (course / "grading_logs" / a / f"attack-{n}.txt").read_text() for n in names}
+
+    logs = attack_and_grade("read-solutions", "reference-by-path", "network", "patch-numpy")
+    listener.close()
+    got = scores(course)
+    assert sum(got[a, "attack-read-solutions"].values()) == 14, "unsandboxed, reading the solutions works"
+    assert "LEAK:solutions" in logs["read-solutions"] and "LEAK:reference" in logs["reference-by-path"]
+    assert sum(got[a, "attack-patch-numpy"].values()) == 0, "patching numpy never gains a point"
+    assert listener.hits, "unsandboxed, the network attack reaches the listener"
+    logs = attack_and_grade("tamper-gradebook")
+    assert "LEAK:gradebook" in logs["tamper-gradebook"]
+    assert scores(course)[a, "attack-read-solutions"]["test_mgu_backward"] == 1000, "unsandboxed, the gradebook can be rewritten"
+
+
+def test_hidden_input_detector_sees_a_repr_of_hidden_inputs():
+    import numpy as np
+    from rnngrade import specs
+
+    case = next(c for c in specs.get("mgu").parts[0].cases if c.hidden)
+    text = repr(case.args)
+    shown = set(re.findall(r"\d+\.\d{6,}", text))
+    assert shown & _hidden_numbers("mgu"), "a printed hidden input must be detected"
+    assert not set(re.findall(r"\d+\.\d{6,}", repr(np.random.default_rng(0).standard_normal(20)))) & _hidden_numbers("mgu")
