@@ -69,8 +69,9 @@ grade: autograde feedback export
 notebooks: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py
 
-bench: $(STAMP)
+bench: $(STAMP) system-deps
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/bench_grading.py
 
 clean:
 	rm -rf _build .pytest_cache

@@ -289,3 +289,14 @@ def test_hidden_input_detector_sees_a_repr_of_hidden_inputs():
     shown = set(re.findall(r"\d+\.\d{6,}", text))
     assert shown & _hidden_numbers("mgu"), "a printed hidden input must be detected"
     assert not set(re.findall(r"\d+\.\d{6,}", repr(np.random.default_rng(0).standard_normal(20)))) & _hidden_numbers("mgu")
+
+
+def test_honest_submissions_score_exactly_as_without_the_sandbox(siege):
+    from rnngrade import runner, sandbox, specs
+
+    for a in ASSIGNMENTS:
+        spec = specs.get(a)
+        for nb in (solved(a), mutate(solved(a), *PARTIAL[a]), release(a)):
+            with_box = runner.grade_cells(nb, spec, use_sandbox=True)
+            without = runner.grade_cells(nb, spec, use_sandbox=False)
+            assert with_box.parts == without.parts, a
