@@ -38,3 +38,14 @@ def test_tolerance_is_tight_but_forgives_rounding():
     assert not check_array("y", e * (1 + 1e-5), e).ok
     with pytest.raises(AssertionError, match="values are wrong"):
         assert_close("y", e + 1e-3, e)
+
+
+def test_hidden_messages_say_where_but_not_what():
+    e = np.array([[1.0, 2.0], [3.0, 4.0]])
+    bad = e.copy()
+    bad[1, 0] = 3.123456789
+    shown = check_array("y", bad, e).message
+    hidden = check_array("y", bad, e, show_values=False).message
+    assert "got 3.123456789, expected 3" in shown
+    assert "1 of 4 values are wrong" in hidden and "at index (1, 0)" in hidden
+    assert "3.12" not in hidden and "expected 3" not in hidden
