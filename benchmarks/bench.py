@@ -10,7 +10,8 @@
    autograd) when PyTorch is installed. PyTorch's GRU is a different variant (reset gate after
    the matrix product) of the same cost class; PyTorch has no MGU, so the MGU is compared with
    ``torch.nn.GRU`` for reference. Targets: forward no slower, forward+backward within 1.5x.
-3. Scaling: forward time against T and H, and the memory the backward cache holds.
+3. Scaling: forward time against T and H, the memory the backward cache holds, and the
+   inference path ``rnnlib.infer`` that keeps no cache (peak memory and time).
 
 Prints the tables and writes ``benchmarks/reports/report.md`` with the machine's details.
 """
@@ -107,7 +108,26 @@ def scaling():
         rows.append((cell, f"{hs.nbytes / 2**20:.1f}", f"{saved / 2**20:.1f}", f"{X.nbytes / 2**20:.1f}"))
     text += table("3c. Memory of the backward cache (MiB) at T=256, D=128, H=128, B=64, float64",
                   ("cell", "hidden states", "states + saved gates", "inputs X (held by reference)"), rows)
+    text += inference()
     return text
+
+
+def inference():
+    """``rnnlib.infer`` (no cache, chunked input projection) against ``rnnlib.forward``."""
+    rows = []
+    for cell in ("rnn", "gru", "mgu"):
+        for T in (256, 1024):
+            w, X, h_0 = timing.make_problem(cell, T, 128, 128, 64)
+            fwd = lambda: rnnlib.forward(cell, w, X, h_0)
+            inf = lambda: rnnlib.infer(cell, w, X, h_0)
+            mem_f, mem_i = timing.peak_memory(fwd), timing.peak_memory(inf)
+            t = timing.compare({"forward": fwd, "infer": inf}, repeat=5)
+            rows.append((cell, T, f"{mem_f / 2**20:.1f}", f"{mem_i / 2**20:.2f}",
+                         f"{t['forward'].median * 1e3:.1f}", f"{t['infer'].median * 1e3:.1f}",
+                         f"{t['infer'].median / t['forward'].median:.2f}"))
+    return table("3d. Inference without a cache (D=128, H=128, B=64, float64): peak memory (MiB, "
+                 "tracemalloc) and time (ms)",
+                 ("cell", "T", "forward peak", "infer peak", "forward ms", "infer ms", "infer / forward"), rows)
 
 
 def main():

@@ -17,7 +17,7 @@ Pure numpy, column-vector convention (``x_t`` is (D, B), ``h_t`` is (H, B), ``X`
 """
 
 from .activations import sigmoid, sigmoid_grad_from_output, tanh, tanh_grad_from_output
-from .bptt import Cache, backward, forward, weight_names
+from .bptt import Cache, backward, forward, infer, weight_names
 from .cells import gru_step, mgu_step, rnn_step
 from .data import ADDING_BASELINE_MSE, adding_problem, noisy_sine
 from .gradcheck import check_gradients, numerical_gradient, relative_error
@@ -35,7 +35,7 @@ __all__ = [
     "sigmoid", "tanh", "sigmoid_grad_from_output", "tanh_grad_from_output",
     "rnn_step", "gru_step", "mgu_step", "scan",
     "lecture_setup", "LECTURE_GRU_X1",
-    "forward", "backward", "Cache", "weight_names",
+    "forward", "backward", "infer", "Cache", "weight_names",
     "readout_forward", "readout_backward", "mse", "softmax_cross_entropy",
     "numerical_gradient", "relative_error", "check_gradients",
     "init_weights", "init_readout", "SGD", "Adam", "clip_by_global_norm",

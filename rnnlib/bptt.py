@@ -31,7 +31,7 @@ from ._checks import (WEIGHT_NAMES, as_float_array, check_activation, check_cell
                       check_sequence, check_weights)
 from .activations import sigmoid_
 
-__all__ = ["forward", "backward", "Cache"]
+__all__ = ["forward", "backward", "infer", "Cache"]
 
 
 @dataclass
@@ -290,6 +290,52 @@ def forward(cell, weights, X, h_0, activation="sigmoid"):
     else:
         hs, saved = _FORWARD[cell](weights, X, h_0)
     return hs, Cache(cell, weights, n_given, X, h_0, hs, saved, activation)
+
+
+def infer(cell, weights, X, h_0, return_sequence=False, chunk=64, activation="sigmoid"):
+    """Run a cell over a sequence for inference: no cache, memory independent of ``T``.
+
+    ``forward`` keeps the gate activations of every step for ``backward`` (for the GRU three
+    (T, H, B) arrays besides the states). Inference needs none of it: this runs the same loop
+    ``chunk`` time steps at a time, projecting only those steps' inputs in one product, and
+    keeps only the last state (or, with ``return_sequence``, the states). The numbers are those
+    of ``forward`` (the same code runs on each chunk).
+
+    Parameters
+    ----------
+    cell, weights, X, h_0, activation
+        As for ``forward``: ``X`` is (T, D, B), ``h_0`` is (H, B).
+    return_sequence : bool
+        Return every state ``hs`` (T, H, B) instead of only the last one.
+    chunk : int
+        Time steps per input projection; memory of the working buffers is O(chunk * H * B).
+
+    Returns
+    -------
+    ndarray
+        ``h_T`` of shape (H, B), or ``hs`` of shape (T, H, B) with ``return_sequence``.
+    """
+    cell = check_cell(cell)
+    activation = check_activation(activation)
+    X, h_0 = check_sequence(X, h_0)
+    if not (isinstance(chunk, (int, np.integer)) and chunk >= 1):
+        raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
+    H, D = h_0.shape[0], X.shape[1]
+    weights = check_weights(cell, weights, H, D)
+    dtype = np.result_type(X, h_0, *weights)
+    X, h = X.astype(dtype, copy=False), h_0.astype(dtype, copy=True)
+    weights = tuple(w.astype(dtype, copy=False) for w in weights)
+    hs = np.empty((X.shape[0], H, X.shape[2]), dtype) if return_sequence else None
+    for start in range(0, X.shape[0], chunk):
+        part = X[start:start + chunk]
+        if cell == "rnn":
+            hs_part, _ = _rnn_forward(weights, part, h, activation)
+        else:
+            hs_part, _ = _FORWARD[cell](weights, part, h)
+        if return_sequence:
+            hs[start:start + len(part)] = hs_part
+        h = hs_part[-1].copy()
+    return hs if return_sequence else h
 
 
 def backward(dhs, cache):

@@ -9,11 +9,12 @@ The book's cost chapter and the benchmarks in ``benchmarks/`` use these function
 import os
 import platform
 import time
+import tracemalloc
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Timing", "time_call", "compare", "sweep", "machine_info"]
+__all__ = ["Timing", "time_call", "compare", "sweep", "machine_info", "peak_memory"]
 
 
 @dataclass
@@ -106,6 +107,24 @@ def sweep(make, values, repeat=9, min_time=0.01):
         for name, t in compare(make(v), repeat, min_time).items():
             out.setdefault(name, []).append(t)
     return out
+
+
+def peak_memory(fn):
+    """Peak bytes allocated while ``fn()`` runs (numpy reports its buffers to ``tracemalloc``).
+
+    Counts memory allocated during the call beyond what was allocated before it, including
+    temporaries freed before it returns; not the interpreter's own overhead.
+    """
+    was_tracing = tracemalloc.is_tracing()
+    if not was_tracing:
+        tracemalloc.start()
+    tracemalloc.reset_peak()
+    before = tracemalloc.get_traced_memory()[0]
+    fn()
+    peak = tracemalloc.get_traced_memory()[1] - before
+    if not was_tracing:
+        tracemalloc.stop()
+    return peak
 
 
 def machine_info():

@@ -85,3 +85,30 @@ def test_gradient_of_a_loss_on_the_last_state_only(problem, cell):
     assert rnnlib.relative_error(dX, rnnlib.numerical_gradient(lambda _: f(), X)) < 1e-6
     assert rnnlib.relative_error(dh_0, rnnlib.numerical_gradient(lambda _: f(), h_0)) < 1e-6
     assert np.abs(dX[0]).max() > 0  # the first input does reach the last state
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "mgu"])
+@pytest.mark.parametrize("chunk", [1, 3, 64])
+def test_infer_gives_forwards_states_without_a_cache(problem, cell, chunk):
+    # the same loop code runs on each chunk: equal to rounding (1e-13 relative covers a BLAS
+    # that blocks a chunk's input projection differently from the whole sequence's)
+    weights, X, h_0, _ = problem(cell, T=10, D=3, H=4, B=2)
+    hs, _ = rnnlib.forward(cell, weights, X, h_0)
+    np.testing.assert_allclose(rnnlib.infer(cell, weights, X, h_0, return_sequence=True, chunk=chunk), hs,
+                               rtol=1e-13, atol=0)
+    h_T = rnnlib.infer(cell, weights, X, h_0, chunk=chunk)
+    np.testing.assert_allclose(h_T, hs[-1], rtol=1e-13, atol=0)
+    assert h_T.shape == h_0.shape and not np.shares_memory(h_T, h_0)
+
+
+def test_infer_memory_does_not_grow_with_T():
+    from rnnlib import timing
+
+    peaks = []
+    for T in (128, 1024):
+        w, X, h_0 = timing.make_problem("gru", T, 16, 16, 8)
+        peaks.append(timing.peak_memory(lambda: rnnlib.infer("gru", w, X, h_0, chunk=32)))
+        forward_peak = timing.peak_memory(lambda: rnnlib.forward("gru", w, X, h_0))
+    # working buffers are O(chunk * H * B); forward's cache at T=1024 is O(T * H * B), 32x more
+    assert peaks[1] <= 1.1 * peaks[0], peaks
+    assert forward_peak > 10 * peaks[1], (forward_peak, peaks)

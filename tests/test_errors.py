@@ -110,3 +110,11 @@ def test_other_public_functions(lecture):
     _raises("1 parameters but 2 gradients", rnnlib.SGD().step, [np.zeros(3)], [np.zeros(3)] * 2)
     _raises("task must be one of", rnnlib.train, "gru", task=3, progress=False)
     _raises("optimizer must be 'adam' or 'sgd'", rnnlib.train, "gru", optimizer="rmsprop", progress=False)
+
+
+def test_infer_checks_its_inputs(lecture):
+    weights, X, h_0 = lecture
+    with pytest.raises(ValueError, match=r"chunk must be a positive integer, got 0"):
+        rnnlib.infer("gru", weights, X, h_0, chunk=0)
+    with pytest.raises(ValueError, match=r"W_u has shape \(16, 140\), expected \(16, 144\)"):
+        rnnlib.infer("gru", (weights[0][:, :140], *weights[1:]), X, h_0)
