@@ -30,17 +30,20 @@ def as_float_array(a, name, ndim, what):
         arr = np.asarray(a)
     except Exception as exc:  # ragged lists and the like
         raise ValueError(f"{name} could not be converted to an array: {exc}") from None
-    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
+    kind = arr.dtype.kind                     # (cheaper than np.issubdtype, called per input)
+    if kind not in "biufc":
         raise ValueError(f"{name} must hold numbers; got dtype {arr.dtype}")
     if arr.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-D with shape {what}; got shape {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.floating):
+    if kind != "f":
         arr = arr.astype(np.float64)
     return arr
 
 
 def check_finite(arr, name):
     """Raise if ``arr`` holds NaN or infinity, naming how many and where the first is."""
+    if np.isfinite(arr.sum()):
+        return  # a NaN or an infinity anywhere would make the sum NaN or infinite: the fast path
     finite = np.isfinite(arr)
     if not finite.all():
         bad = np.argwhere(~finite)
