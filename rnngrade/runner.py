@@ -108,7 +108,7 @@ def code_cells(nb, assignment):
 class _Child:
     """One harness process and its pipes."""
 
-    def __init__(self, jobdir, limits, use_sandbox, slot):
+    def __init__(self, jobdir, limits, use_sandbox, slot, notebook=None, filename="submission.ipynb"):
         self.limits = limits
         r, w = os.pipe()
         env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "IPYTHONDIR": "/tmp/.ipython",
@@ -120,12 +120,24 @@ class _Child:
             self.scratch = tempfile.mkdtemp(prefix="grading-scratch-")
             env.update(HOME=self.scratch, IPYTHONDIR=f"{self.scratch}/.ipython",
                        MPLCONFIGDIR=f"{self.scratch}/.matplotlib", TMPDIR=self.scratch)
-        argv = sandbox.command(jobdir, w, env, limits, slot=slot, sandbox=use_sandbox)
+        # the scratch copy of the submission: the only file of it the code can see and change
+        copy = tempfile.TemporaryFile()
+        copy.write(json.dumps(notebook if notebook is not None else {}).encode())
+        copy.flush()
+        copy.seek(0)
+        if self.scratch:
+            with open(os.path.join(self.scratch, filename), "wb") as f:
+                shutil.copyfileobj(copy, f)
+            copy.seek(0)
+        fds = (w,) if self.scratch else (w, copy.fileno())
+        argv = sandbox.command(jobdir, w, env, limits, slot=slot, sandbox=use_sandbox,
+                               submission=None if self.scratch else (copy.fileno(), filename))
         self.proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            pass_fds=(w,), env=env, cwd=self.scratch or "/", start_new_session=True,
+            pass_fds=fds, env=env, cwd=self.scratch or "/", start_new_session=True,
             preexec_fn=sandbox.preexec(limits, use_sandbox))
         os.close(w)
+        copy.close()
         self.results = r
         os.set_blocking(r, False)
         self.buffer = b""
@@ -238,7 +250,7 @@ def prepare_jobdir(assignment, dest=None):
     return jobdir
 
 
-def grade_cells(nb, assignment, limits=None, use_sandbox=True, slot=0, workdir=None):
+def grade_cells(nb, assignment, limits=None, use_sandbox=True, slot=0, workdir=None, filename="submission.ipynb"):
     """Run the notebook's cells and every graded part's cases; return a NotebookResult."""
     limits = limits or sandbox.Limits()
     start = time.monotonic()
@@ -260,7 +272,7 @@ def grade_cells(nb, assignment, limits=None, use_sandbox=True, slot=0, workdir=N
                     outcomes[part.grade_id, i] = (False, "not run: your code's process crashed or hung too often")
                 break
             starts += 1
-            child = _Child(jobdir, limits, use_sandbox, slot)
+            child = _Child(jobdir, limits, use_sandbox, slot, nb, filename)
             child.cell_reports = []
             try:
                 ready = None
@@ -362,4 +374,4 @@ def grade_notebook(path, assignment, limits=None, use_sandbox=True, slot=0, work
         parts = {p.grade_id: PartResult(p.grade_id, 0.0, float(p.points), [f"not graded: {exc}"])
                  for p in assignment.parts}
         return NotebookResult(parts, [str(exc)], time.monotonic() - start, error=str(exc))
-    return grade_cells(nb, assignment, limits, use_sandbox, slot, workdir)
+    return grade_cells(nb, assignment, limits, use_sandbox, slot, workdir, pathlib.Path(path).name)

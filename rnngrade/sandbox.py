@@ -5,8 +5,8 @@ Inside the sandbox (Linux, Debian package ``bubblewrap``), the submission's proc
 - read-only: ``/usr`` (and the ``/lib``, ``/bin`` links), the Python installation and the
   virtual environment, and ``/grading`` (the harness and the grading copy of rnnlib; see
   ``rnngrade.restricted``);
-- writable: only ``/tmp``, an empty in-memory file system of limited size that is its scratch
-  space and disappears with it;
+- writable: only ``/tmp``, an in-memory file system of limited size that is its scratch space
+  (holding a copy of the submitted notebook) and disappears with it;
 - nothing else: not the course directory (gradebook, ``solutions/``, the release, the
   configuration, other submissions, the grader's specs), no network (own network namespace),
   no other process (own PID namespace), no environment variables but a few set here.
@@ -85,8 +85,12 @@ def _python_roots():
     return sorted(r for r in roots if not r.startswith("/usr"))
 
 
-def command(jobdir, results_fd, env, limits, slot=0, sandbox=True):
-    """The argv that runs the harness in ``jobdir`` (with or without the sandbox)."""
+def command(jobdir, results_fd, env, limits, slot=0, sandbox=True, submission=None):
+    """The argv that runs the harness in ``jobdir`` (with or without the sandbox).
+
+    ``submission``: ``(fd, name)`` of an open copy of the submitted notebook, which bubblewrap
+    writes to ``/tmp/<name>`` (the sandbox's scratch space) before the harness starts.
+    """
     python = [sys.executable, "-s", "-B"]
     if not sandbox:
         return python + [os.path.join(jobdir, "harness.py"), str(results_fd)]
@@ -103,6 +107,8 @@ def command(jobdir, results_fd, env, limits, slot=0, sandbox=True):
         args += ["--ro-bind", root, root]
     args += ["--perms", "1777", "--size", str(limits.scratch), "--tmpfs", "/tmp",
              "--ro-bind", jobdir, "/grading", "--chdir", "/tmp"]
+    if submission is not None:
+        args += ["--perms", "0666", "--file", str(submission[0]), f"/tmp/{submission[1]}"]
     for key, value in env.items():
         args += ["--setenv", key, value]
     if os.geteuid() == 0:
