@@ -138,6 +138,48 @@ def _resolve(obj):
     return obj
 
 
+def call(ns, function, args, oracles, timeout=None):
+    """Call ``ns[function](*args)`` with the oracles standing in for the names they replace.
+
+    Returns the reply for the grader: ``status`` ("ok", "missing", "error", "timeout"), the
+    returned ``value`` encoded as plain data, the ``warnings`` raised and the oracles' notes
+    (``log``). The namespace is restored afterwards. Used by the harness (in the sandbox, with a
+    time limit) and by ``rnngrade.incell`` (in a notebook's kernel).
+    """
+    log, saved = [], {}
+    fn = ns.get(function)
+    if not callable(fn):
+        return {"status": "missing", "log": []}
+    try:
+        for name, spec in oracles.items():
+            saved[name] = ns.get(name, saved)
+            ns[name] = (ElementwiseOracle(name, spec["xs"], spec["ys"], log) if spec["kind"] == "elementwise"
+                        else CallOracle(name, spec["entries"], log))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
+                if timeout:
+                    _time_limit(timeout)
+                try:
+                    value = fn(*args)
+                finally:
+                    if timeout:
+                        _clear_limit()
+        return {"status": "ok", "value": wire.encode(value), "log": log[:5],
+                "warnings": [f"{w.category.__name__}: {w.message}"[:300] for w in caught][:5]}
+    except BaseException as exc:  # noqa: BLE001 (anything the student's code raises)
+        if timeout:
+            _clear_limit()
+        return {"status": "timeout" if isinstance(exc, CellTimeout) else "error", "message": _short(exc),
+                "log": log[:5]}
+    finally:
+        for name, old in saved.items():
+            if old is saved:
+                ns.pop(name, None)
+            else:
+                ns[name] = old
+
+
 def _short(exc):
     text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     return text if len(text) <= 500 else text[:500] + " ..."
@@ -186,42 +228,14 @@ def main():
         case = json.loads(line)
         if case.get("done"):
             return
-        log = []
-        reply = {"id": case["id"]}
-        saved = {}
         try:
-            fn = ns.get(case["function"])
-            if not callable(fn):
-                reply.update(status="missing", message=f"{case['function']} is not defined (or not a function)")
-                send({"result": reply})
-                continue
             args = _resolve(decode(case["args"]))
-            for name, spec in case.get("oracles", {}).items():
-                saved[name] = ns.get(name, saved)
-                if spec["kind"] == "elementwise":
-                    ns[name] = ElementwiseOracle(name, decode(spec["xs"]), decode(spec["ys"]), log)
-                else:
-                    ns[name] = CallOracle(name, decode(spec["entries"]), log)
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                with np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
-                    _time_limit(case["timeout"])
-                    try:
-                        value = fn(*args)
-                    finally:
-                        _clear_limit()
-            reply.update(status="ok", value=encode(value),
-                         warnings=[f"{w.category.__name__}: {w.message}"[:300] for w in caught][:5])
-        except BaseException as exc:  # noqa: BLE001
-            _clear_limit()
-            reply.update(status="timeout" if isinstance(exc, CellTimeout) else "error", message=_short(exc))
-        finally:
-            for name, old in saved.items():
-                if old is saved:
-                    ns.pop(name, None)
-                else:
-                    ns[name] = old
-        reply["log"] = log[:5]
+            oracles = {name: {k: decode(v) for k, v in spec.items()}
+                       for name, spec in case.get("oracles", {}).items()}
+            reply = call(ns, case["function"], args, oracles, case["timeout"])
+        except BaseException as exc:  # noqa: BLE001 (a malformed case, or a patched decoder)
+            reply = {"status": "error", "message": _short(exc), "log": []}
+        reply["id"] = case["id"]
         send({"result": reply})
 
 
