@@ -94,8 +94,9 @@ def command(jobdir, results_fd, env, limits, slot=0, sandbox=True, submission=No
     python = [sys.executable, "-s", "-B"]
     if not sandbox:
         return python + [os.path.join(jobdir, "harness.py"), str(results_fd)]
-    args = [bwrap_path(), *_base_args()]
-    made = set()
+    # /tmp first: the Python installation or the environment may live below it (a clone in /tmp)
+    args = [bwrap_path(), *_base_args(), "--perms", "1777", "--size", str(limits.scratch), "--tmpfs", "/tmp"]
+    made = {"/tmp"}
     for root in _python_roots():
         # parents created by bwrap are private (0700) unless told; the process runs as another uid
         parts = root.strip("/").split("/")[:-1]
@@ -105,8 +106,7 @@ def command(jobdir, results_fd, env, limits, slot=0, sandbox=True, submission=No
                 made.add(parent)
                 args += ["--perms", "0755", "--dir", parent]
         args += ["--ro-bind", root, root]
-    args += ["--perms", "1777", "--size", str(limits.scratch), "--tmpfs", "/tmp",
-             "--ro-bind", jobdir, "/grading", "--chdir", "/tmp"]
+    args += ["--ro-bind", jobdir, "/grading", "--chdir", "/tmp"]
     if submission is not None:
         args += ["--perms", "0666", "--file", str(submission[0]), f"/tmp/{submission[1]}"]
     for key, value in env.items():
