@@ -230,10 +230,8 @@ for t in targets:
     except OSError:
         pass
 for new in ("{COURSE}/pwned-{TOKEN}", "{ROOT}/pwned-{TOKEN}", "/tmp/../pwned-{TOKEN}", "/var/tmp/pwned-{TOKEN}"):
-    try:
-        open(new, "w").write("pwned")
-        if os.path.abspath(new).startswith(("{COURSE}", "{ROOT}", "/var")):
-            print("LEAK:created", new)
+    try:  # (inside the sandbox a path below /tmp may exist in its own scratch space: the test
+        open(new, "w").write("pwned")  # looks for these files on the real disk afterwards)
     except OSError:
         pass
 for d in ("{COURSE}/solutions", "{COURSE}/submitted"):
