@@ -90,3 +90,27 @@ def test_the_browser_check_catches_broken_pages(tmp_path):
     assert any("not typeset by MathJax" in p for p in math), math
     assert ok == []
     assert missing, "a 404 page must not pass"
+
+
+def _sanitize(text):
+    """Apply nbval_sanitize.cfg the way nbval does (its own parser, patterns in file order)."""
+    from nbval.plugin import get_sanitize_patterns
+    import re
+    for regex, replace in get_sanitize_patterns((ROOT / "nbval_sanitize.cfg").read_text()):
+        text = re.sub(regex, replace, text)
+    return text
+
+
+def test_the_sanitizers_hide_rounding_noise_and_nothing_more():
+    same = [("0.025167804537166882", "0.02516780453716692"),        # last bits, another CPU
+            ("1.2676948652828203e+154", "1.2676948652857888e+154"),
+            ("max relative error 3.1e-11", "max relative error 7.9e-12")]
+    for stored, fresh in same:
+        assert _sanitize(stored) == _sanitize(fresh), (stored, fresh)
+    different = [("0.025167804537166882", "0.025167904537166882"),   # 6th significant digit
+                 ("0.004039440392669504", "0.004039450392669504"),
+                 ("max relative error 3.1e-08", "max relative error 7.9e-08"),
+                 ("array([0.12345678, 1.5])", "array([0.12345679, 1.5])"),  # numpy prints 8 digits
+                 ("0.1667", "0.1668")]
+    for stored, fresh in different:
+        assert _sanitize(stored) != _sanitize(fresh), (stored, fresh)
