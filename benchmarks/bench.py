@@ -93,10 +93,14 @@ def against_torch():
 def scaling():
     Ts, Hs = [64, 128, 256, 512, 1024], [16, 64, 256]
     by_T = timing.forward_sweep("T", Ts, repeat=9)
-    rows = [(cell, *[f"{t.median * 1e3:.2f}" for t in ts],
-             f"{np.polyfit(np.log(Ts), np.log([t.median for t in ts]), 1)[0]:.2f}") for cell, ts in by_T.items()]
-    text = table("3a. Forward time (ms) against T (D=128, H=16, B=1); slope of log-log fit (1 = linear)",
-                 ("cell", *[f"T={T}" for T in Ts], "slope"), rows)
+    rows = []
+    for cell, ts in by_T.items():
+        fixed, per_step, worst = timing.fit_line(Ts, ts)
+        rows.append((cell, *[f"{t.median * 1e3:.2f}" for t in ts], f"{per_step * 1e6:.2f}",
+                     f"{fixed * 1e3:.3f}", f"{100 * worst:.1f}"))
+    text = table("3a. Forward time (ms) against T (D=128, H=16, B=1); least-squares line time = fixed + "
+                 "per step * T, and the largest distance of a median from it",
+                 ("cell", *[f"T={T}" for T in Ts], "per step (µs)", "fixed (ms)", "off the line (%)"), rows)
     by_H = timing.forward_sweep("H", Hs, base={"T": 128}, repeat=7)
     rows = [(cell, *[f"{t.median * 1e3:.2f}" for t in ts]) for cell, ts in by_H.items()]
     text += table("3b. Forward time (ms) against H (T=128, D=128, B=1)", ("cell", *[f"H={H}" for H in Hs]), rows)

@@ -19,11 +19,13 @@ Inside the loops every call is paid T times, and at small sizes the calls' overh
 arithmetic, is the cost (about half a microsecond per numpy call). So the loops use the
 cheapest spelling of each operation: ``W.dot(h)`` for the product (the same arithmetic as
 ``W @ h``, with less call overhead), ufuncs writing in place into preallocated buffers with
-the output passed positionally (``np.add(a, b, a)``: no keyword parsing), the constant 1/2 as
-a 0-d array of the right dtype (no conversion of a Python float per call), and the sigmoid
-written as ``(1 + tanh(a / 2)) / 2`` with the halving folded into the weights once, so that a
-gate costs three calls. The vanilla RNN runs in the variable ``s = 2 h - 1``, in which its step
-is one product, one addition and one tanh.
+the output passed positionally (``np.add(a, b, a)``: no keyword parsing), constants as 0-d
+arrays of the right dtype (no conversion of a Python float per call), and a gate's sigmoid
+written as ``1 / (1 + exp(-a))`` with the minus sign folded into its weights once, so that a
+gate costs three calls (``exp`` is also the cheaper function: on some CPUs numpy's float64
+``tanh`` costs two to three times its ``exp``, as the cost chapter measures). The vanilla RNN
+runs in the variable ``s = 2 h - 1``, in which its step is one product, one addition and one
+tanh.
 
 The backward pass mirrors this: the loop only carries the gradient of the hidden state and
 records the gradient of every pre-activation, ``dA[t]``; the weight gradients and ``dX`` are
@@ -82,16 +84,27 @@ def _split(W, H):
 
 
 def _project(W_in, X, b):
-    """``W_in @ X[t] + b`` for every step ``t`` at once: one matrix product, (T, G, B).
+    """``W_in @ X[t] + b`` for every step ``t`` at once, before the loop: (T, G, B).
 
-    The T * B input columns, laid side by side as a (T * B, D) matrix, are multiplied by
-    ``W_in.T`` in a single BLAS call, far faster than T small products.
+    For a narrow batch the T * B input columns, laid side by side as a (T * B, D) matrix, are
+    multiplied by ``W_in.T`` in a single BLAS call, far faster than T small products. For a
+    wide batch each step's product is big enough on its own, and ``np.matmul`` over the stack
+    (one BLAS call per step) writes the (T, G, B) result directly, without the two
+    transposing copies that the single product needs.
     """
     T, D, B = X.shape
-    A = X.transpose(0, 2, 1).reshape(T * B, D).dot(W_in.T)      # (T * B, G)
-    A = np.ascontiguousarray(A.reshape(T, B, -1).transpose(0, 2, 1))
+    if B >= _WIDE_BATCH:
+        A = np.matmul(W_in, X)
+    else:
+        A = X.transpose(0, 2, 1).reshape(T * B, D).dot(W_in.T)      # (T * B, G)
+        A = np.ascontiguousarray(A.reshape(T, B, -1).transpose(0, 2, 1))
     A += b
     return A
+
+
+# From this batch size on, the stacked product beats one big product with transposing copies
+# (measured with benchmarks/bench.py's sizes on two cores: about even at B = 16, 1.6x at 64).
+_WIDE_BATCH = 32
 
 
 # ----------------------------------------------------------------------------- vanilla RNN
@@ -143,29 +156,31 @@ def _rnn_backward(dhs, cache):
 def _gru_forward(weights, X, h_0):
     W_u, W_r, W_c, b_u, b_r, b_c = weights
     H = h_0.shape[0]
-    # The gates use sigmoid(a) = (1 + tanh(a / 2)) / 2 with the halving folded into their
-    # weights and biases once, here: in the loop a gate costs a tanh, a multiply and an add.
-    W_ur_hid = 0.5 * np.concatenate([W_u[:, :H], W_r[:, :H]])    # (2H, H): both gates in one product
+    # The gates compute sigmoid(a) = 1 / (1 + exp(-a)) with the sign of their weights and biases
+    # flipped once, here, so the buffer holds -a: in the loop a gate costs an exp, an add and a
+    # reciprocal (exp(-a) overflows to inf for a below about -709, and 1 / inf = 0 is right).
+    W_ur_hid = -np.concatenate([W_u[:, :H], W_r[:, :H]])          # (2H, H): both gates in one product
     W_c_hid = np.ascontiguousarray(W_c[:, :H])                    # (H, H)
-    W_in = np.concatenate([0.5 * W_u[:, H:], 0.5 * W_r[:, H:], W_c[:, H:]])  # (3H, D)
-    A = _project(W_in, X, np.concatenate([0.5 * b_u, 0.5 * b_r, b_c]))      # (T, 3H, B), overwritten below
+    W_in = np.concatenate([-W_u[:, H:], -W_r[:, H:], W_c[:, H:]])  # (3H, D)
+    A = _project(W_in, X, np.concatenate([-b_u, -b_r, b_c]))      # (T, 3H, B), overwritten below
     UR, C = A[:, :2 * H], A[:, 2 * H:]       # the buffers become the gates and the candidate
     hs = np.empty_like(C)
-    half = np.array(0.5, hs.dtype)
-    tanh, add, sub, mul = np.tanh, np.add, np.subtract, np.multiply  # ufunc(x, y, out): out last
+    one = np.array(1, hs.dtype)
+    exp, tanh, add, sub, mul, inv = np.exp, np.tanh, np.add, np.subtract, np.multiply, np.reciprocal
     h = h_0
-    for ur, c, h_new in zip(UR, C, hs):       # step t's buffers (views), in order
-        add(ur, W_ur_hid.dot(h), ur)
-        tanh(ur, ur)                          # = 2 sigmoid(a) - 1
-        mul(ur, half, ur)
-        add(ur, half, ur)                     # = sigmoid(a): u and r
-        u, r = ur[:H], ur[H:]
-        add(c, W_c_hid.dot(mul(r, h)), c)
-        tanh(c, c)                            # h' = u c + (1 - u) h  =  h + u (c - h)
-        sub(c, h, h_new)
-        mul(h_new, u, h_new)
-        add(h_new, h, h_new)
-        h = h_new
+    with np.errstate(over="ignore"):
+        for ur, c, h_new in zip(UR, C, hs):   # step t's buffers (views), in order
+            add(ur, W_ur_hid.dot(h), ur)      # = -a
+            exp(ur, ur)
+            add(ur, one, ur)
+            inv(ur, ur)                       # = sigmoid(a): u and r
+            u, r = ur[:H], ur[H:]
+            add(c, W_c_hid.dot(mul(r, h)), c)
+            tanh(c, c)                        # h' = u c + (1 - u) h  =  h + u (c - h)
+            sub(c, h, h_new)
+            mul(h_new, u, h_new)
+            add(h_new, h, h_new)
+            h = h_new
     return hs, {"u": A[:, :H], "r": A[:, H:2 * H], "c": C}
 
 
@@ -196,26 +211,27 @@ def _gru_backward(dhs, cache):
 def _mgu_forward(weights, X, h_0):
     W_f, W_h, b_f, b_h = weights
     H = h_0.shape[0]
-    W_f_hid = 0.5 * W_f[:, :H]                # the gate's halving folded in, as for the GRU
+    W_f_hid = -W_f[:, :H]                     # the gate's sign flipped once, as for the GRU
     W_h_hid = np.ascontiguousarray(W_h[:, :H])
-    A = _project(np.concatenate([0.5 * W_f[:, H:], W_h[:, H:]]), X,
-                 np.concatenate([0.5 * b_f, b_h]))                       # (T, 2H, B)
+    A = _project(np.concatenate([-W_f[:, H:], W_h[:, H:]]), X,
+                 np.concatenate([-b_f, b_h]))                            # (T, 2H, B)
     F, C = A[:, :H], A[:, H:]                # the buffers become the gate and the candidate
     hs = np.empty_like(C)
-    half = np.array(0.5, hs.dtype)
-    tanh, add, sub, mul = np.tanh, np.add, np.subtract, np.multiply  # ufunc(x, y, out): out last
+    one = np.array(1, hs.dtype)
+    exp, tanh, add, sub, mul, inv = np.exp, np.tanh, np.add, np.subtract, np.multiply, np.reciprocal
     h = h_0
-    for f, c, h_new in zip(F, C, hs):         # step t's buffers (views), in order
-        add(f, W_f_hid.dot(h), f)
-        tanh(f, f)
-        mul(f, half, f)
-        add(f, half, f)                       # f = sigmoid(a_f)
-        add(c, W_h_hid.dot(mul(f, h)), c)
-        tanh(c, c)                            # h' = (1 - f) h + f c  =  h + f (c - h)
-        sub(c, h, h_new)
-        mul(h_new, f, h_new)
-        add(h_new, h, h_new)
-        h = h_new
+    with np.errstate(over="ignore"):
+        for f, c, h_new in zip(F, C, hs):     # step t's buffers (views), in order
+            add(f, W_f_hid.dot(h), f)         # = -a_f
+            exp(f, f)
+            add(f, one, f)
+            inv(f, f)                         # f = sigmoid(a_f)
+            add(c, W_h_hid.dot(mul(f, h)), c)
+            tanh(c, c)                        # h' = (1 - f) h + f c  =  h + f (c - h)
+            sub(c, h, h_new)
+            mul(h_new, f, h_new)
+            add(h_new, h, h_new)
+            h = h_new
     return hs, {"f": F, "c": C}
 
 

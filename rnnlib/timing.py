@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Timing", "time_call", "compare", "sweep", "machine_info", "peak_memory"]
+__all__ = ["Timing", "time_call", "compare", "sweep", "fit_line", "machine_info", "peak_memory"]
 
 
 @dataclass
@@ -51,8 +51,8 @@ def compare(fns, repeat=15, min_time=0.01, warmup=1):
 
     Parameters
     ----------
-    fns : dict of str -> callable
-        Callables taking no arguments.
+    fns : dict of name -> callable
+        Callables taking no arguments (any hashable names).
     repeat : int
         Rounds; in each round every callable runs once (as a block of ``number`` calls).
     min_time : float
@@ -91,6 +91,10 @@ def time_call(fn, repeat=15, min_time=0.01, warmup=1):
 def sweep(make, values, repeat=9, min_time=0.01):
     """Time a family of callables over a parameter.
 
+    All the callables at all the values are interleaved in one ``compare``: a slow phase of
+    the machine then hits every point of the sweep alike, instead of bending the curve at
+    whichever values happened to be timed during it.
+
     Parameters
     ----------
     make : callable
@@ -102,11 +106,47 @@ def sweep(make, values, repeat=9, min_time=0.01):
     dict of str -> list of Timing
         For each callable name, one Timing per value.
     """
+    fns = {}
+    for i, v in enumerate(values):
+        for name, fn in make(v).items():
+            fns[(name, i)] = fn
+    timed = compare(fns, repeat, min_time)
     out = {}
-    for v in values:
-        for name, t in compare(make(v), repeat, min_time).items():
-            out.setdefault(name, []).append(t)
+    for (name, i), t in timed.items():
+        out.setdefault(name, []).append(t)
     return out
+
+
+def fit_line(values, timings):
+    """Fit ``time = fixed + per_unit * value`` to the medians by least squares.
+
+    "Linear in T" means this straight line, with a fixed cost for the work done once per call
+    (checks, allocations, the input projection's set-up); a slope of 1 on log-log axes is the
+    special case ``fixed = 0``.
+
+    Parameters
+    ----------
+    values : sequence of numbers, at least two distinct
+        The swept parameter (e.g. the sequence lengths).
+    timings : sequence of Timing
+        One per value, as returned by ``sweep``.
+
+    Returns
+    -------
+    fixed, per_unit : float
+        Seconds, and seconds per unit of ``value``.
+    worst : float
+        The largest relative distance of a median from the line,
+        ``max |median - line| / median``.
+    """
+    x = np.asarray(values, dtype=float)
+    y = np.array([t.median for t in timings])
+    if x.shape != y.shape or len(np.unique(x)) < 2:
+        raise ValueError(f"need one Timing per value and at least two distinct values; got "
+                         f"{len(x)} values ({len(np.unique(x))} distinct) and {len(y)} timings")
+    per_unit, fixed = np.polyfit(x, y, 1)
+    worst = float(np.max(np.abs(y - (fixed + per_unit * x)) / y))
+    return float(fixed), float(per_unit), worst
 
 
 def peak_memory(fn):

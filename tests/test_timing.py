@@ -21,3 +21,23 @@ def test_sweep_and_machine_info():
     info = timing.machine_info()
     assert info["numpy"] == __import__("numpy").__version__ and info["cpus"]
     assert isinstance(rnnlib.timing.time_call(lambda: None, repeat=2, min_time=0.0), timing.Timing)
+
+
+def _timings(medians):
+    return [timing.Timing(m, m, m, [m]) for m in medians]
+
+
+def test_fit_line_recovers_a_line_and_measures_the_bend():
+    Ts = [32, 64, 128, 256]
+    fixed, per_step, worst = timing.fit_line(Ts, _timings([0.5 + 0.01 * T for T in Ts]))
+    assert abs(fixed - 0.5) < 1e-12 and abs(per_step - 0.01) < 1e-14 and worst < 1e-12
+    # quadratic growth is not a line: the worst point is far from the fit
+    assert timing.fit_line(Ts, _timings([1e-4 * T * T for T in Ts]))[2] > 0.2
+
+
+def test_fit_line_rejects_mismatched_input():
+    import pytest
+    with pytest.raises(ValueError, match="at least two distinct values"):
+        timing.fit_line([64, 64], _timings([1.0, 1.0]))
+    with pytest.raises(ValueError, match="one Timing per value"):
+        timing.fit_line([1, 2, 3], _timings([1.0, 2.0]))
