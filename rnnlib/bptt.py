@@ -17,22 +17,27 @@ chapter measures both:
 
 Inside the loops every call is paid T times, and at small sizes the calls' overhead, not the
 arithmetic, is the cost (about half a microsecond per numpy call). So the loops use the
-cheapest spelling of each operation: ``W.dot(h)`` for the product (the same arithmetic as
-``W @ h``, with less call overhead), ufuncs writing in place into preallocated buffers with
-the output passed positionally (``np.add(a, b, a)``: no keyword parsing), constants as 0-d
-arrays of the right dtype (no conversion of a Python float per call), and a gate's sigmoid
-written as ``1 / (1 + exp(-a))`` with the minus sign folded into its weights once, so that a
-gate costs three calls (``exp`` is also the cheaper function: on some CPUs numpy's float64
-``tanh`` costs two to three times its ``exp``, as the cost chapter measures). The vanilla RNN
-runs in the variable ``s = 2 h - 1``, in which its step is one product, one addition and one
-tanh.
+cheapest spelling of each operation:
+
+- ``W.dot(h, out)`` for a product: the same arithmetic as ``W @ h``, with less call overhead,
+  written into a preallocated buffer;
+- ufuncs writing in place with the output passed positionally (``np.add(a, b, a)``: no
+  keyword parsing), and constants as 0-d arrays of the right dtype (no conversion of a Python
+  float per call);
+- a gate ``sigmoid(a) = 1 / s`` kept as ``s = 1 + exp(-a)``, with the minus sign folded into
+  its weights once: two calls give ``s``, multiplying by the gate is dividing by ``s``, and one
+  reciprocal over all steps after the loop gives the gates for the backward pass. (``exp`` is
+  also the cheaper function: on some CPUs numpy's float64 ``tanh`` costs two to three times
+  its ``exp``, as the cost chapter measures);
+- the vanilla RNN runs in the variable ``v = 2 h - 1``, in which its step is one product, one
+  addition and one tanh.
 
 The backward pass mirrors this: the loop only carries the gradient of the hidden state and
 records the gradient of every pre-activation, ``dA[t]``; the weight gradients and ``dX`` are
 then each one tensor product over all time steps at once.
 
 Gradients of pre-activations use the activated values from the cache
-(``sigmoid' = s (1 - s)``, ``tanh' = 1 - c**2``).
+(``sigmoid' = g (1 - g)`` for a gate ``g``, ``tanh' = 1 - c**2``).
 """
 
 from dataclasses import dataclass, field
@@ -121,17 +126,17 @@ def _rnn_forward(weights, X, h_0, activation):
             a += W_hid.dot(h)
             h = np.tanh(a, out=a)
         return hs, {}
-    # sigmoid(a) = (1 + tanh(a / 2)) / 2, so in the variable s = 2 h - 1 = tanh(a / 2) the step
-    # is s_t = tanh(W_hid s_{t-1} / 4 + W_hid 1 / 4 + (W_in x_t + b) / 2): one product, one
-    # addition and one tanh per step; h = (1 + s) / 2 afterwards for all steps at once.
-    W_s = W_hid * 0.25
+    # sigmoid(a) = (1 + tanh(a / 2)) / 2, so in the variable v = 2 h - 1 = tanh(a / 2) the step
+    # is v_t = tanh(W_hid v_{t-1} / 4 + W_hid 1 / 4 + (W_in x_t + b) / 2): one product, one
+    # addition and one tanh per step; h = (1 + v) / 2 afterwards for all steps at once.
+    W_v = W_hid * 0.25
     hs *= 0.5
     hs += 0.25 * W_hid.sum(axis=1, keepdims=True)
-    s = 2.0 * h_0 - 1.0
+    v = 2.0 * h_0 - 1.0
     tanh, add = np.tanh, np.add
     for a in hs:                              # step t's buffer (a view), in order
-        add(a, W_s.dot(s), a)
-        s = tanh(a, a)
+        add(a, W_v.dot(v), a)
+        v = tanh(a, a)
     hs += 1.0
     hs *= 0.5
     return hs, {}
@@ -156,9 +161,11 @@ def _rnn_backward(dhs, cache):
 def _gru_forward(weights, X, h_0):
     W_u, W_r, W_c, b_u, b_r, b_c = weights
     H = h_0.shape[0]
-    # The gates compute sigmoid(a) = 1 / (1 + exp(-a)) with the sign of their weights and biases
-    # flipped once, here, so the buffer holds -a: in the loop a gate costs an exp, an add and a
-    # reciprocal (exp(-a) overflows to inf for a below about -709, and 1 / inf = 0 is right).
+    # A gate is sigmoid(a) = 1 / s with s = 1 + exp(-a). The sign of the gates' weights and
+    # biases is flipped once, here, so that the buffer holds -a; in the loop it becomes s, and
+    # multiplying by the gate is dividing by s. After the loop one reciprocal over all steps
+    # turns the buffers into the gates. (exp(-a) overflows to inf for a below about -709, and
+    # dividing by inf gives the right 0.)
     W_ur_hid = -np.concatenate([W_u[:, :H], W_r[:, :H]])          # (2H, H): both gates in one product
     W_c_hid = np.ascontiguousarray(W_c[:, :H])                    # (H, H)
     W_in = np.concatenate([-W_u[:, H:], -W_r[:, H:], W_c[:, H:]])  # (3H, D)
@@ -166,21 +173,25 @@ def _gru_forward(weights, X, h_0):
     UR, C = A[:, :2 * H], A[:, 2 * H:]       # the buffers become the gates and the candidate
     hs = np.empty_like(C)
     one = np.array(1, hs.dtype)
-    exp, tanh, add, sub, mul, inv = np.exp, np.tanh, np.add, np.subtract, np.multiply, np.reciprocal
+    p_ur, p_c, rh = np.empty_like(UR[0]), np.empty_like(C[0]), np.empty_like(C[0])  # products, r * h
+    exp, tanh, add, sub, div = np.exp, np.tanh, np.add, np.subtract, np.divide
     h = h_0
     with np.errstate(over="ignore"):
-        for ur, c, h_new in zip(UR, C, hs):   # step t's buffers (views), in order
-            add(ur, W_ur_hid.dot(h), ur)      # = -a
-            exp(ur, ur)
-            add(ur, one, ur)
-            inv(ur, ur)                       # = sigmoid(a): u and r
-            u, r = ur[:H], ur[H:]
-            add(c, W_c_hid.dot(mul(r, h)), c)
-            tanh(c, c)                        # h' = u c + (1 - u) h  =  h + u (c - h)
+        for s_ur, c, h_new in zip(UR, C, hs):  # step t's buffers (views), in order
+            W_ur_hid.dot(h, p_ur)
+            add(s_ur, p_ur, s_ur)              # = -a
+            exp(s_ur, s_ur)
+            add(s_ur, one, s_ur)               # = 1 / u and 1 / r
+            s_u, s_r = s_ur[:H], s_ur[H:]
+            div(h, s_r, rh)                    # r * h
+            W_c_hid.dot(rh, p_c)
+            add(c, p_c, c)
+            tanh(c, c)                         # h' = u c + (1 - u) h  =  h + u (c - h)
             sub(c, h, h_new)
-            mul(h_new, u, h_new)
+            div(h_new, s_u, h_new)
             add(h_new, h, h_new)
             h = h_new
+    np.reciprocal(UR, UR)                      # the gates u and r of every step
     return hs, {"u": A[:, :H], "r": A[:, H:2 * H], "c": C}
 
 
@@ -211,27 +222,31 @@ def _gru_backward(dhs, cache):
 def _mgu_forward(weights, X, h_0):
     W_f, W_h, b_f, b_h = weights
     H = h_0.shape[0]
-    W_f_hid = -W_f[:, :H]                     # the gate's sign flipped once, as for the GRU
-    W_h_hid = np.ascontiguousarray(W_h[:, :H])
+    W_f_hid = -W_f[:, :H]                     # the gate as for the GRU: the buffer holds -a_f,
+    W_h_hid = np.ascontiguousarray(W_h[:, :H])  # then s = 1 + exp(-a_f) = 1 / f
     A = _project(np.concatenate([-W_f[:, H:], W_h[:, H:]]), X,
                  np.concatenate([-b_f, b_h]))                            # (T, 2H, B)
     F, C = A[:, :H], A[:, H:]                # the buffers become the gate and the candidate
     hs = np.empty_like(C)
     one = np.array(1, hs.dtype)
-    exp, tanh, add, sub, mul, inv = np.exp, np.tanh, np.add, np.subtract, np.multiply, np.reciprocal
+    p, fh = np.empty_like(C[0]), np.empty_like(C[0])          # a product, f * h
+    exp, tanh, add, sub, div = np.exp, np.tanh, np.add, np.subtract, np.divide
     h = h_0
     with np.errstate(over="ignore"):
-        for f, c, h_new in zip(F, C, hs):     # step t's buffers (views), in order
-            add(f, W_f_hid.dot(h), f)         # = -a_f
-            exp(f, f)
-            add(f, one, f)
-            inv(f, f)                         # f = sigmoid(a_f)
-            add(c, W_h_hid.dot(mul(f, h)), c)
+        for s, c, h_new in zip(F, C, hs):     # step t's buffers (views), in order
+            W_f_hid.dot(h, p)
+            add(s, p, s)                      # = -a_f
+            exp(s, s)
+            add(s, one, s)                    # s = 1 / f
+            div(h, s, fh)                     # f * h
+            W_h_hid.dot(fh, p)
+            add(c, p, c)
             tanh(c, c)                        # h' = (1 - f) h + f c  =  h + f (c - h)
             sub(c, h, h_new)
-            mul(h_new, f, h_new)
+            div(h_new, s, h_new)
             add(h_new, h, h_new)
             h = h_new
+    np.reciprocal(F, F)                       # the gate f of every step
     return hs, {"f": F, "c": C}
 
 
