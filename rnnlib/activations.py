@@ -13,7 +13,7 @@ the commonest bugs in hand-written backprop (see the book's chapter on common mi
 
 import numpy as np
 
-__all__ = ["sigmoid", "sigmoid_", "tanh", "sigmoid_grad_from_output", "tanh_grad_from_output"]
+__all__ = ["sigmoid", "tanh", "sigmoid_grad_from_output", "tanh_grad_from_output"]
 
 
 def sigmoid(x):
@@ -50,37 +50,6 @@ def sigmoid(x):
     np.copyto(s, 1.0, where=x >= 0)        # numerator: 1 where x >= 0, e elsewhere
     np.divide(s, denominator, out=s)
     return s
-
-
-def sigmoid_(a):
-    """Sigmoid *in place*, for the inner loops: ``a <- 1 / (1 + exp(-a))``, returns ``a``.
-
-    Uses the exact identity ``sigmoid(a) = 0.5 + 0.5 * tanh(a / 2)``: four operations on one
-    buffer, no temporaries, no overflow. Its absolute error is at rounding level (about
-    1e-16); its *relative* error grows for outputs far below 1e-8, which is harmless where the
-    result multiplies or mixes states (gates), and why ``sigmoid`` is used everywhere else.
-
-    Parameters
-    ----------
-    a : float ndarray, any shape (overwritten)
-
-    Returns
-    -------
-    a
-    """
-    half = _HALF.get(a.dtype)
-    if half is None:
-        half = np.array(0.5, a.dtype)
-    np.multiply(a, half, out=a)
-    np.tanh(a, out=a)
-    np.multiply(a, half, out=a)
-    np.add(a, half, out=a)
-    return a
-
-
-# The constant 1/2 as a 0-d array of the buffer's dtype: inside a loop over tiny arrays numpy
-# handles it in about half the time of a Python float, which it must convert on every call.
-_HALF = {np.dtype(t): np.array(0.5, t) for t in (np.float16, np.float32, np.float64, np.longdouble)}
 
 
 def tanh(x):

@@ -88,6 +88,11 @@ def _split(W, H):
     return W[:, :H], W[:, H:]
 
 
+# From this batch size on, the stacked product beats one big product with transposing copies
+# (measured with benchmarks/bench.py's sizes on two cores: about even at B = 16, 1.6x at 64).
+_WIDE_BATCH = 32
+
+
 def _project(W_in, X, b):
     """``W_in @ X[t] + b`` for every step ``t`` at once, before the loop: (T, G, B).
 
@@ -105,11 +110,6 @@ def _project(W_in, X, b):
         A = np.ascontiguousarray(A.reshape(T, B, -1).transpose(0, 2, 1))
     A += b
     return A
-
-
-# From this batch size on, the stacked product beats one big product with transposing copies
-# (measured with benchmarks/bench.py's sizes on two cores: about even at B = 16, 1.6x at 64).
-_WIDE_BATCH = 32
 
 
 # ----------------------------------------------------------------------------- vanilla RNN
@@ -222,8 +222,9 @@ def _gru_backward(dhs, cache):
 def _mgu_forward(weights, X, h_0):
     W_f, W_h, b_f, b_h = weights
     H = h_0.shape[0]
-    W_f_hid = -W_f[:, :H]                     # the gate as for the GRU: the buffer holds -a_f,
-    W_h_hid = np.ascontiguousarray(W_h[:, :H])  # then s = 1 + exp(-a_f) = 1 / f
+    # The gate as for the GRU: the buffer holds -a_f, then s = 1 + exp(-a_f) = 1 / f.
+    W_f_hid = -W_f[:, :H]
+    W_h_hid = np.ascontiguousarray(W_h[:, :H])
     A = _project(np.concatenate([-W_f[:, H:], W_h[:, H:]]), X,
                  np.concatenate([-b_f, b_h]))                            # (T, 2H, B)
     F, C = A[:, :H], A[:, H:]                # the buffers become the gate and the candidate

@@ -2,6 +2,7 @@
 real browser (headless Chromium) without JavaScript errors, missing images or raw math."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -95,7 +96,6 @@ def test_the_browser_check_catches_broken_pages(tmp_path):
 def _sanitize(text):
     """Apply nbval_sanitize.cfg the way nbval does (its own parser, patterns in file order)."""
     from nbval.plugin import get_sanitize_patterns
-    import re
     for regex, replace in get_sanitize_patterns((ROOT / "nbval_sanitize.cfg").read_text()):
         text = re.sub(regex, replace, text)
     return text
