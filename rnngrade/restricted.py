@@ -15,9 +15,10 @@ import pathlib
 
 import rnnlib
 
-#: modules that hold no part of any assignment's answer
-ALWAYS_KEPT = frozenset({"__init__", "_checks", "data", "init", "optim", "gradcheck", "lecture",
-                         "grading", "plotting"})
+#: modules that hold no part of any assignment's answer (a package's ``__init__`` is kept too:
+#: ``rnnlib.cells``'s registry only names the cells' functions)
+ALWAYS_KEPT = frozenset({"_checks", "data", "init", "optim", "gradcheck", "lecture", "grading",
+                         "plotting", "cells.cell"})
 
 
 class _Stub(ast.NodeTransformer):
@@ -47,11 +48,14 @@ def build(dest, keep=frozenset()):
     src = pathlib.Path(rnnlib.__file__).parent
     out = pathlib.Path(dest) / "rnnlib"
     out.mkdir(parents=True, exist_ok=True)
-    for path in sorted(src.glob("*.py")):
+    for path in sorted(src.rglob("*.py")):
+        rel = path.relative_to(src)
+        module = ".".join(rel.with_suffix("").parts)           # e.g. "bptt", "cells.gru"
         text = path.read_text()
-        if path.stem not in ALWAYS_KEPT and path.stem not in keep:
-            tree = _Stub(path.stem).visit(ast.parse(text))
-            text = (f'"""Grading copy of rnnlib.{path.stem}: function bodies removed '
+        if path.stem != "__init__" and module not in ALWAYS_KEPT and module not in keep:
+            tree = _Stub(module).visit(ast.parse(text))
+            text = (f'"""Grading copy of rnnlib.{module}: function bodies removed '
                     f'(see rnngrade.restricted)."""\n' + ast.unparse(ast.fix_missing_locations(tree)))
-        (out / path.name).write_text(text)
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(text)
     return out

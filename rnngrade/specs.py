@@ -18,8 +18,11 @@ import rnnlib
 from rnnlib.grading import ATOL, RTOL
 
 HARNESS_TOY_CELL = {"__harness__": "toy_cell"}
-GRU_W = ("dW_u", "dW_r", "dW_c", "db_u", "db_r", "db_c")
-MGU_W = ("dW_f", "dW_h", "db_f", "db_h")
+
+
+def _grad_names(cell):
+    """Names of a cell's weight gradients, e.g. ``("dW_f", "dW_h", "db_f", "db_h")``."""
+    return tuple("d" + n for n in rnnlib.CELLS[cell].weight_names)
 
 
 @dataclass
@@ -154,16 +157,17 @@ def _scan_part():
 def _problem(cell, seed, T=4, D=3, H=5, B=2):
     """The notebooks' ``problem``: random weights (scale 0.5), X, h_0 and upstream gradients G."""
     rng = np.random.default_rng(seed)
-    n = 3 if cell == "gru" else 2
+    n = rnnlib.CELLS[cell].n_matrices
     weights = _rand_weights(rng, n, n, H, D, scale=0.5)
     return weights, rng.standard_normal((T, D, B)), rng.standard_normal((H, B)), rng.standard_normal((T, H, B))
 
 
 def _caches(cell, weights, X, h_0):
-    """Per-step caches as the notebooks define them: GRU (x, h, u, r, c), MGU (x, h, f, c)."""
+    """Per-step caches as the notebooks define them: ``(x, h)`` and the activations the cell
+    saves (GRU ``(x, h, u, r, c)``, MGU ``(x, h, f, c)``)."""
     hs, cache = rnnlib.forward(cell, weights, X, h_0)
     prev = np.concatenate([h_0[None], hs[:-1]])
-    gates = ("u", "r", "c") if cell == "gru" else ("f", "c")
+    gates = rnnlib.CELLS[cell].saved_names
     return hs, [(X[t], prev[t]) + tuple(cache.saved[g][t] for g in gates) for t in range(len(X))], cache
 
 
@@ -178,7 +182,7 @@ def _step_forward_part(cell, grade_id, points, function, seeds):
     for i, (seed, sizes) in enumerate(seeds):
         weights, X, h_0, _ = _problem(cell, seed, **sizes)
         hs, caches, _ = _caches(cell, weights, X, h_0)
-        names = ("x", "h", "u", "r", "c") if cell == "gru" else ("x", "h", "f", "c")
+        names = ("x", "h") + rnnlib.CELLS[cell].saved_names
         label = "the visible example" if i == 0 else _label(i, **sizes)
         cases.append(Case(label, (X[0], h_0, weights), (hs[0], caches[0]), ("h_next", names), hidden=i > 0))
     return Part(grade_id, points, function, cases)
@@ -186,7 +190,7 @@ def _step_forward_part(cell, grade_id, points, function, seeds):
 
 def _step_backward_part(cell, grade_id, points, function, seeds):
     cases = []
-    wnames = GRU_W if cell == "gru" else MGU_W
+    wnames = _grad_names(cell)
     for i, (seed, sizes) in enumerate(seeds):
         weights, X, h_0, G = _problem(cell, seed, **sizes)
         _, caches, _ = _caches(cell, weights, X, h_0)
@@ -198,7 +202,7 @@ def _step_backward_part(cell, grade_id, points, function, seeds):
 
 def _backward_part(cell, grade_id, points, function, step_function, seeds):
     cases = []
-    wnames = GRU_W if cell == "gru" else MGU_W
+    wnames = _grad_names(cell)
     for i, (seed, sizes) in enumerate(seeds):
         weights, X, h_0, G = _problem(cell, seed, **sizes)
         _, caches, cache = _caches(cell, weights, X, h_0)

@@ -4,7 +4,8 @@ Pure numpy, column-vector convention (``x_t`` is (D, B), ``h_t`` is (H, B), ``X`
 (T, D, B), weights (H, H + D) acting on ``[h; x]``). Modules, one idea each:
 
 - ``activations``  stable sigmoid, tanh, derivatives
-- ``cells``        one step of the vanilla RNN, GRU and MGU: ``cell([x, h], weights) -> (y, h)``
+- ``cells``        the vanilla RNN, GRU, MGU and LSTM, each described in one place (``CELLS``):
+                   its step ``cell([x, state], weights) -> (y, state)`` and its fast loops
 - ``scan``         unroll a step function over a sequence (the lectures' ``scan``)
 - ``lecture``      the lectures' seed-10 set-up and published numbers
 - ``bptt``         sequence forward and backward (backprop through time)
@@ -18,7 +19,7 @@ Pure numpy, column-vector convention (``x_t`` is (D, B), ``h_t`` is (H, B), ``X`
 
 from .activations import sigmoid, sigmoid_grad_from_output, tanh, tanh_grad_from_output
 from .bptt import Cache, backward, forward, infer, weight_names
-from .cells import gru_step, mgu_step, rnn_step
+from .cells import CELLS, gru_step, lstm_step, mgu_step, rnn_step
 from .data import ADDING_BASELINE_MSE, adding_problem, noisy_sine
 from .gradcheck import check_gradients, numerical_gradient, relative_error
 from .init import init_readout, init_weights
@@ -33,7 +34,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "sigmoid", "tanh", "sigmoid_grad_from_output", "tanh_grad_from_output",
-    "rnn_step", "gru_step", "mgu_step", "scan",
+    "rnn_step", "gru_step", "mgu_step", "lstm_step", "CELLS", "scan",
     "lecture_setup", "LECTURE_GRU_X1",
     "forward", "backward", "infer", "Cache", "weight_names",
     "readout_forward", "readout_backward", "mse", "softmax_cross_entropy",

@@ -12,12 +12,15 @@ Schemes for a weight ``W = [W_hid | W_in]`` of shape (H, H + D):
 - ``"normal"``: standard normal entries, as the lectures draw them (fine for a forward pass,
   poor for training: the pre-activations are large and the gates saturate).
 
-Biases start at zero.
+Biases start at zero, except where a cell says otherwise (``Cell.bias_init``): the LSTM's
+forget-gate bias starts at 1 (Gers et al. 2000; Jozefowicz et al. 2015), so that at first the
+cell keeps its state (f = sigmoid(1) = 0.73) and gradients flow back along the cell state
+until the network has learnt what to forget.
 """
 
 import numpy as np
 
-from ._checks import WEIGHT_NAMES, check_cell
+from .cells import get as get_cell
 
 __all__ = ["init_weights", "init_readout", "orthogonal"]
 
@@ -39,7 +42,7 @@ def init_weights(cell, D, H, seed=0, scheme="orthogonal", dtype=np.float64):
 
     Parameters
     ----------
-    cell : {"rnn", "gru", "mgu"}
+    cell : {"rnn", "gru", "mgu", "lstm"}
     D, H : int
         Input and hidden sizes.
     seed : int
@@ -49,19 +52,19 @@ def init_weights(cell, D, H, seed=0, scheme="orthogonal", dtype=np.float64):
     Returns
     -------
     tuple
-        RNN ``(W_h, b_h)``, GRU ``(W_u, W_r, W_c, b_u, b_r, b_c)``, MGU ``(W_f, W_h, b_f, b_h)``;
-        matrices (H, H + D), biases (H, 1).
+        RNN ``(W_h, b_h)``, GRU ``(W_u, W_r, W_c, b_u, b_r, b_c)``, MGU ``(W_f, W_h, b_f, b_h)``,
+        LSTM ``(W_i, W_f, W_o, W_c, b_i, b_f, b_o, b_c)``; matrices (H, H + D), biases (H, 1):
+        zeros, but the LSTM's ``b_f`` is 1.
     """
-    cell = check_cell(cell)
+    spec = get_cell(cell)
     if scheme not in ("orthogonal", "xavier", "normal"):
         raise ValueError(f"scheme must be 'orthogonal', 'xavier' or 'normal'; got {scheme!r}")
     for name, v in (("D", D), ("H", H)):
         if not isinstance(v, (int, np.integer)) or v < 1:
             raise ValueError(f"{name} must be a positive integer; got {v!r}")
     rng = np.random.default_rng(seed)
-    n = len(WEIGHT_NAMES[cell]) // 2
     mats = []
-    for _ in range(n):
+    for _ in range(spec.n_matrices):
         if scheme == "normal":
             W = rng.standard_normal((H, H + D))
         elif scheme == "xavier":
@@ -69,7 +72,7 @@ def init_weights(cell, D, H, seed=0, scheme="orthogonal", dtype=np.float64):
         else:
             W = np.concatenate([orthogonal(H, rng), _glorot((H, D), rng)], axis=1)
         mats.append(W.astype(dtype))
-    return tuple(mats) + tuple(np.zeros((H, 1), dtype) for _ in range(n))
+    return tuple(mats) + spec.initial_biases(H, dtype)
 
 
 def init_readout(H, O, seed=0, dtype=np.float64):

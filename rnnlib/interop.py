@@ -8,7 +8,10 @@ axes.
 PyTorch's weights split ``[h; x]`` the other way round: ``weight_ih`` acts on ``x`` and
 ``weight_hh`` on ``h``, so ``W = [weight_hh | weight_ih]`` here. ``torch.nn.RNN`` with
 ``nonlinearity="tanh"`` computes exactly our vanilla RNN with ``activation="tanh"``
-(``rnn_to_torch``). ``torch.nn.GRU`` is a *different* GRU: it applies the reset gate after
+(``rnn_to_torch``), and ``torch.nn.LSTM`` exactly our LSTM (``lstm_to_torch``): PyTorch
+stacks the LSTM's four blocks in the order ``i, f, g, o`` (``g`` is our candidate, weight
+``W_c``) where our tuple is ``i, f, o, c``, and it has two biases per block where we have one
+(their sum is ours). ``torch.nn.GRU`` is a *different* GRU: it applies the reset gate after
 the matrix product, ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``, where the lectures
 (and Cho et al.) use ``tanh(W_c [r * h; x] + b_c)``, and its ``z`` plays the role of our
 ``1 - u``. The two agree only in special cases, so there is no exact weight mapping; compare
@@ -21,10 +24,20 @@ transposed: ``U = W_in.T``, ``W = W_hid.T``, ``b = b.T``.
 
 import numpy as np
 
-from ._checks import WEIGHT_NAMES, check_cell, rnn_weights
+from .cells import get as get_cell
 
 __all__ = ["to_torch_layout", "from_torch_layout", "rnn_to_torch", "rnn_from_torch",
-           "to_row_form", "from_row_form"]
+           "lstm_to_torch", "lstm_from_torch", "to_row_form", "from_row_form"]
+
+
+def _checked(cell, weights):
+    """A cell's weight tuple, checked (sizes read off its first matrix, (H, H + D))."""
+    spec = get_cell(cell)
+    W = np.asarray(weights[0]) if isinstance(weights, (tuple, list)) and len(weights) else None
+    if W is None or W.ndim != 2 or W.shape[1] <= W.shape[0]:
+        shape = None if W is None else W.shape
+        raise ValueError(f"{spec.name} weights must start with a matrix of shape (H, H + D); got {shape}")
+    return spec, spec.check_weights(weights, W.shape[0], W.shape[1] - W.shape[0])
 
 
 def to_torch_layout(X):
@@ -55,7 +68,7 @@ def rnn_to_torch(weights):
     dict with ``weight_ih_l0`` (H, D), ``weight_hh_l0`` (H, H), ``bias_ih_l0`` (H,),
     ``bias_hh_l0`` (H,) (zeros: PyTorch has two biases where we have one).
     """
-    W, b = (np.asarray(a) for a in rnn_weights(weights))
+    _, (W, b) = _checked("rnn", weights)
     H = b.shape[0]
     return {"weight_ih_l0": W[:, H:].copy(), "weight_hh_l0": W[:, :H].copy(),
             "bias_ih_l0": b[:, 0].copy(), "bias_hh_l0": np.zeros(H, b.dtype)}
@@ -68,6 +81,44 @@ def rnn_from_torch(state):
     return W, b
 
 
+#: Our LSTM blocks, in PyTorch's order i, f, g, o, as indices into (W_i, W_f, W_o, W_c).
+_TORCH_LSTM_ORDER = (0, 1, 3, 2)
+
+
+def lstm_to_torch(weights):
+    """LSTM weights -> ``torch.nn.LSTM`` (one layer) state-dict arrays.
+
+    Parameters
+    ----------
+    weights : ``(W_i, W_f, W_o, W_c, b_i, b_f, b_o, b_c)``, matrices (H, H + D), biases (H, 1)
+
+    Returns
+    -------
+    dict with ``weight_ih_l0`` (4H, D), ``weight_hh_l0`` (4H, H), ``bias_ih_l0`` (4H,) and
+    ``bias_hh_l0`` (4H,) (zeros), the blocks in PyTorch's order i, f, g, o.
+    """
+    _, w = _checked("lstm", weights)
+    H = w[4].shape[0]
+    mats = [w[k] for k in _TORCH_LSTM_ORDER]
+    b = np.concatenate([w[4 + k][:, 0] for k in _TORCH_LSTM_ORDER])
+    return {"weight_ih_l0": np.concatenate([W[:, H:] for W in mats]),
+            "weight_hh_l0": np.concatenate([W[:, :H] for W in mats]),
+            "bias_ih_l0": b, "bias_hh_l0": np.zeros_like(b)}
+
+
+def lstm_from_torch(state):
+    """``torch.nn.LSTM`` state-dict arrays (as numpy, one layer) -> our LSTM weight tuple;
+    the two biases add."""
+    W_ih, W_hh = np.asarray(state["weight_ih_l0"]), np.asarray(state["weight_hh_l0"])
+    if W_hh.ndim != 2 or W_hh.shape[0] != 4 * W_hh.shape[1] or W_ih.shape[0] != W_hh.shape[0]:
+        raise ValueError(f"weight_hh_l0 must be (4H, H) and weight_ih_l0 (4H, D); got {W_hh.shape} and {W_ih.shape}")
+    H = W_hh.shape[1]
+    b = np.asarray(state["bias_ih_l0"]) + np.asarray(state["bias_hh_l0"])
+    blocks = {k: slice(j * H, (j + 1) * H) for j, k in enumerate(_TORCH_LSTM_ORDER)}
+    mats = tuple(np.concatenate([W_hh[blocks[k]], W_ih[blocks[k]]], axis=1) for k in range(4))
+    return mats + tuple(b[blocks[k]][:, None].copy() for k in range(4))
+
+
 def to_row_form(cell, weights):
     """Column-form weights -> row form, one ``(U, W, b)`` triple per gate.
 
@@ -77,24 +128,20 @@ def to_row_form(cell, weights):
 
     Returns
     -------
-    list of (U, W, b), in the order of the cell's matrices (GRU: u, r, c; MGU: f, h; RNN: h).
+    list of (U, W, b), in the order of the cell's matrices (GRU: u, r, c; MGU: f, h; RNN: h;
+    LSTM: i, f, o, c).
     """
-    cell = check_cell(cell)
-    if cell == "rnn":
-        weights = rnn_weights(weights)
-    n = len(WEIGHT_NAMES[cell]) // 2
-    if len(weights) != 2 * n:
-        raise ValueError(f"{cell} weights must be the {2 * n}-tuple {WEIGHT_NAMES[cell]}; got {len(weights)} items")
-    H = np.asarray(weights[n]).shape[0]
-    return [(np.asarray(M)[:, H:].T.copy(), np.asarray(M)[:, :H].T.copy(), np.asarray(c).T.copy())
-            for M, c in zip(weights[:n], weights[n:])]
+    spec, weights = _checked(cell, weights)
+    n = spec.n_matrices
+    H = weights[n].shape[0]
+    return [(M[:, H:].T.copy(), M[:, :H].T.copy(), c.T.copy()) for M, c in zip(weights[:n], weights[n:])]
 
 
 def from_row_form(cell, triples):
     """Row-form ``(U, W, b)`` triples -> the cell's column-form weight tuple."""
-    cell = check_cell(cell)
-    n = len(WEIGHT_NAMES[cell]) // 2
+    spec = get_cell(cell)
+    n = spec.n_matrices
     if len(triples) != n:
-        raise ValueError(f"{cell} has {n} weight matrices; got {len(triples)} (U, W, b) triples")
+        raise ValueError(f"{spec.name} has {n} weight matrices; got {len(triples)} (U, W, b) triples")
     mats = tuple(np.concatenate([np.asarray(W).T, np.asarray(U).T], axis=1) for U, W, _ in triples)
     return mats + tuple(np.asarray(b).T.copy() for _, _, b in triples)

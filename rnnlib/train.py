@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import check_cell
+from .cells import get as get_cell
 from .bptt import backward, forward
 from .data import TASKS
 from .init import init_readout, init_weights
@@ -30,14 +30,12 @@ def init_model(cell, D, H, O, seed=0, scheme="orthogonal"):
     return list(init_weights(cell, D, H, seed, scheme)) + list(init_readout(H, O, seed + 1))
 
 
-def _n_cell(cell):
-    return {"rnn": 2, "gru": 6, "mgu": 4}[check_cell(cell)]
-
-
 def _run(cell, params, X, last_only, activation):
-    n = _n_cell(cell)
-    H = params[0].shape[0]
-    hs, cache = forward(cell, tuple(params[:n]), X, np.zeros((H, X.shape[2])), activation)
+    spec = get_cell(cell)
+    n = len(spec.weight_names)
+    H, B = params[0].shape[0], X.shape[2]
+    state_0 = spec.pack_state([np.zeros((H, B))] * len(spec.state_names))
+    hs, cache = forward(cell, tuple(params[:n]), X, state_0, activation)
     y, ro_cache = readout_forward(hs[-1] if last_only else hs, *params[n:])
     return y, hs, cache, ro_cache
 
@@ -58,7 +56,7 @@ def loss_and_grads(cell, params, X, Y, activation="tanh"):
 
     Parameters
     ----------
-    cell : {"rnn", "gru", "mgu"}
+    cell : {"rnn", "gru", "mgu", "lstm"}
     params : list of ndarray
         ``[*cell weights, W_y, b_y]``.
     X : ndarray, shape (T, D, B)
@@ -112,7 +110,7 @@ def train(cell, task="adding", T=30, hidden_size=32, steps=500, batch_size=32, l
 
     Parameters
     ----------
-    cell : {"rnn", "gru", "mgu"}
+    cell : {"rnn", "gru", "mgu", "lstm"}
     task : {"adding", "sine"} or callable
         A task ``task(T, B, rng) -> (X, Y)`` from ``rnnlib.data``.
     T : int

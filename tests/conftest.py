@@ -11,17 +11,24 @@ def random_problem(cell, T=5, D=3, H=4, B=3, seed=0, scale=0.5):
 
     Sizes default to T >= 4, H != D, B > 1 so that a transposed weight, a batch mix-up or
     an off-by-one in time cannot pass unnoticed. Weights are scaled so that the gates are
-    neither saturated nor linear.
+    neither saturated nor linear. The initial state is nonzero: ``h_0``, or for the LSTM the
+    pair ``(h_0, c_0)`` (a zero ``c_0`` would hide a forget gate applied to the wrong term).
     """
     import rnnlib
 
+    spec = rnnlib.CELLS[cell]
     rng = np.random.default_rng(seed)
-    n = len(rnnlib.weight_names(cell))
+    n = len(spec.weight_names)
     weights = tuple(scale * rng.standard_normal((H, H + D) if i < n // 2 else (H, 1)) for i in range(n))
     X = rng.standard_normal((T, D, B))
-    h_0 = 0.5 * rng.standard_normal((H, B))
+    state_0 = spec.pack_state([0.5 * rng.standard_normal((H, B)) for _ in spec.state_names])
     G = rng.standard_normal((T, H, B))
-    return weights, X, h_0, G
+    return weights, X, state_0, G
+
+
+def state_parts(state):
+    """A state as a list of arrays: ``[h]``, or ``[h, c]`` for the LSTM's pair."""
+    return list(state) if isinstance(state, tuple) else [state]
 
 
 @pytest.fixture

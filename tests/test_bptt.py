@@ -7,10 +7,11 @@ right backward pass agrees with them to about 1e-10..1e-9; a wrong term gives 1e
 
 import numpy as np
 import pytest
+from conftest import state_parts
 
 import rnnlib
 
-CELLS = ["rnn", "gru", "mgu"]
+CELLS = list(rnnlib.CELLS)
 
 
 def _loss(cell, weights, X, h_0, G, activation="sigmoid"):
@@ -27,9 +28,10 @@ def test_bptt_gradients_match_central_differences(problem, cell, sizes):
     hs, cache = rnnlib.forward(cell, tuple(weights), X, h_0)
     dweights, dX, dh_0 = rnnlib.backward(G, cache)
     assert len(dweights) == len(weights)
-    f = lambda: _loss(cell, tuple(weights), X, h_0, G)
-    names = list(rnnlib.weight_names(cell)) + ["X", "h_0"]
-    errors = rnnlib.check_gradients(f, weights + [X, h_0], list(dweights) + [dX, dh_0], names)
+    f = lambda: _loss(cell, tuple(weights), X, h_0, G)       # h_0 may be a pair: perturbed in place
+    names = list(rnnlib.weight_names(cell)) + ["X"] + [n + "_0" for n in rnnlib.CELLS[cell].state_names]
+    errors = rnnlib.check_gradients(f, weights + [X] + state_parts(h_0), list(dweights) + [dX] + state_parts(dh_0),
+                                    names)
     for name, err in errors:
         assert err < 1e-6, f"{cell} d{name}: relative error {err:.2e}"
 
@@ -61,9 +63,11 @@ def test_rnn_with_the_lecture_tuple_returns_a_six_tuple_with_zeros_where_unused(
 def test_float32_in_float32_out(problem, cell):
     weights, X, h_0, G = problem(cell)
     w32 = tuple(w.astype(np.float32) for w in weights)
-    hs, cache = rnnlib.forward(cell, w32, X.astype(np.float32), h_0.astype(np.float32))
+    s32 = rnnlib.CELLS[cell].pack_state([s.astype(np.float32) for s in state_parts(h_0)])
+    hs, cache = rnnlib.forward(cell, w32, X.astype(np.float32), s32)
     dw, dX, dh_0 = rnnlib.backward(G.astype(np.float32), cache)
-    assert hs.dtype == dX.dtype == dh_0.dtype == np.float32
+    assert hs.dtype == dX.dtype == np.float32
+    assert all(d.dtype == np.float32 for d in state_parts(dh_0))
     assert all(d.dtype == np.float32 for d in dw)
     hs64, cache64 = rnnlib.forward(cell, weights, X, h_0)
     np.testing.assert_allclose(hs, hs64, atol=1e-5)  # float32 rounding, ~1e-7 per operation
@@ -75,30 +79,33 @@ def test_float32_in_float32_out(problem, cell):
 @pytest.mark.parametrize("cell", CELLS)
 def test_gradient_of_a_loss_on_the_last_state_only(problem, cell):
     """The common case in training: dhs is zero except at the last step."""
-    weights, X, h_0, _ = problem(cell, T=6)
-    g = np.random.default_rng(5).standard_normal(h_0.shape)
-    G = np.zeros((6,) + h_0.shape)
+    weights, X, h_0, G = problem(cell, T=6)
+    g = np.random.default_rng(5).standard_normal(G.shape[1:])
+    G = np.zeros_like(G)
     G[-1] = g
     _, cache = rnnlib.forward(cell, weights, X, h_0)
     _, dX, dh_0 = rnnlib.backward(G, cache)
     f = lambda: float(np.sum(g * rnnlib.forward(cell, weights, X, h_0)[0][-1]))
     assert rnnlib.relative_error(dX, rnnlib.numerical_gradient(lambda _: f(), X)) < 1e-6
-    assert rnnlib.relative_error(dh_0, rnnlib.numerical_gradient(lambda _: f(), h_0)) < 1e-6
+    for d, s in zip(state_parts(dh_0), state_parts(h_0)):
+        assert rnnlib.relative_error(d, rnnlib.numerical_gradient(lambda _: f(), s)) < 1e-6
     assert np.abs(dX[0]).max() > 0  # the first input does reach the last state
 
 
-@pytest.mark.parametrize("cell", ["rnn", "gru", "mgu"])
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("chunk", [1, 3, 64])
 def test_infer_gives_forwards_states_without_a_cache(problem, cell, chunk):
     # the same loop code runs on each chunk: equal to rounding (1e-13 relative covers a BLAS
     # that blocks a chunk's input projection differently from the whole sequence's)
     weights, X, h_0, _ = problem(cell, T=10, D=3, H=4, B=2)
-    hs, _ = rnnlib.forward(cell, weights, X, h_0)
+    hs, cache = rnnlib.forward(cell, weights, X, h_0)
     np.testing.assert_allclose(rnnlib.infer(cell, weights, X, h_0, return_sequence=True, chunk=chunk), hs,
                                rtol=1e-13, atol=0)
-    h_T = rnnlib.infer(cell, weights, X, h_0, chunk=chunk)
-    np.testing.assert_allclose(h_T, hs[-1], rtol=1e-13, atol=0)
-    assert h_T.shape == h_0.shape and not np.shares_memory(h_T, h_0)
+    state_T = rnnlib.infer(cell, weights, X, h_0, chunk=chunk)         # h_T, or the LSTM's (h_T, c_T)
+    np.testing.assert_allclose(state_parts(state_T)[0], hs[-1], rtol=1e-13, atol=0)
+    for ours, final, first in zip(state_parts(state_T), state_parts(cache.final_state), state_parts(h_0)):
+        np.testing.assert_allclose(ours, final, rtol=1e-13, atol=0)
+        assert ours.shape == first.shape and not np.shares_memory(ours, first)
 
 
 def test_infer_memory_does_not_grow_with_T():

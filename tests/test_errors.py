@@ -62,9 +62,34 @@ def test_sequence_shapes(lecture):
     _raises(re.escape("X has shape (256, 128, 1) = (T, D, B) and h_0 has shape (16, 3) = (H, B): their batch sizes B differ"),
             rnnlib.forward, "gru", tuple(weights), X, np.zeros((16, 3)))
     _raises("X has T = 0 time steps", rnnlib.forward, "gru", tuple(weights), X[:0], h_0)
-    _raises("cell must be one of 'rnn', 'gru', 'mgu'; got 'lstm'", rnnlib.forward, "lstm", tuple(weights), X, h_0)
+    _raises("cell must be one of 'rnn', 'gru', 'mgu', 'lstm'; got 'peephole'", rnnlib.forward, "peephole", tuple(weights), X, h_0)
     _raises("activation must be 'sigmoid' or 'tanh'; got 'relu'", rnnlib.forward, "rnn", tuple(weights), X, h_0, "relu")
     _raises("X must hold numbers; got dtype <U1", rnnlib.forward, "gru", tuple(weights), np.full((2, 128, 1), "a"), h_0)
+
+
+def test_lstm_weights_and_state_are_checked(problem):
+    weights, X, state_0, _ = problem("lstm")           # H = 4, D = 3, B = 3
+    h_0, c_0 = state_0
+    gru_weights = problem("gru")[0]
+    _raises(re.escape("lstm weights must be the 8-tuple (W_i, W_f, W_o, W_c, b_i, b_f, b_o, b_c); got 6 items"),
+            rnnlib.forward, "lstm", gru_weights, X, state_0)
+    _raises(re.escape("lstm weights must be the 8-tuple"), rnnlib.lstm_step, [X[0], state_0], gru_weights)
+    bare = re.escape("the lstm state is the pair (h_0, c_0), each of shape (H, B); got one array of shape (4, 3) "
+                     "(is c_0 missing?)")
+    _raises(bare, rnnlib.forward, "lstm", weights, X, h_0)
+    _raises(bare, rnnlib.infer, "lstm", weights, X, h_0)
+    _raises(re.escape("the lstm state is the pair (h, c), each of shape (H, B); got one array of shape (4, 3)"),
+            rnnlib.lstm_step, [X[0], h_0], weights)
+    _raises(re.escape("c_0 has shape (4, 2), expected (4, 3) = (H, B), the shape of h_0"),
+            rnnlib.forward, "lstm", weights, X, (h_0, c_0[:, :2]))
+    _raises(re.escape("c has shape (3, 3), expected (4, 3) = (H, B), the shape of h"),
+            rnnlib.lstm_step, [X[0], (h_0, c_0[:3])], weights)
+    _raises(re.escape("the lstm state is the pair (h_0, c_0), each of shape (H, B); got 3 items"),
+            rnnlib.forward, "lstm", weights, X, (h_0, c_0, c_0))
+    _raises(re.escape("the gru state is one array h_0 of shape (H, B); got a tuple of 2 items"),
+            rnnlib.forward, "gru", gru_weights, X, state_0)
+    _raises(re.escape("a step function takes inputs [x, (h, c)]: x of shape (D, B), h of shape (H, B) and c of shape (H, B)"),
+            rnnlib.lstm_step, [X[0]], weights)
 
 
 def test_non_finite_inputs_are_reported(lecture):

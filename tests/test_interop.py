@@ -12,9 +12,10 @@ def test_torch_layout_round_trip():
     assert np.array_equal(interop.from_torch_layout(Xt), X)
 
 
-@pytest.mark.parametrize("cell, step", [("rnn", rnnlib.rnn_step), ("gru", rnnlib.gru_step), ("mgu", rnnlib.mgu_step)])
-def test_row_form_computes_the_same_gates(problem, cell, step):
-    weights, X, h_0, _ = problem(cell)
+@pytest.mark.parametrize("cell", list(rnnlib.CELLS))
+def test_row_form_computes_the_same_gates(problem, cell):
+    weights, X, state_0, _ = problem(cell)
+    h_0 = state_0[0] if isinstance(state_0, tuple) else state_0
     triples = interop.to_row_form(cell, weights)
     for (U, W, b), M, c in zip(triples, weights[:len(triples)], weights[len(triples):]):
         x, h = X[0], h_0
@@ -35,3 +36,31 @@ def test_rnn_to_torch_matches_torch_rnn(problem):
     np.testing.assert_allclose(interop.from_torch_layout(out.detach().numpy()), hs, rtol=1e-12, atol=1e-14)
     W, b = interop.rnn_from_torch({k: v for k, v in state.items()})
     assert np.array_equal(W, weights[0]) and np.array_equal(b, weights[1])
+
+
+def test_lstm_to_and_from_torch_lstm(problem):
+    """Our LSTM is torch.nn.LSTM (no peepholes, blocks reordered i, f, g, o, biases summed)."""
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed")
+    weights, X, (h_0, c_0), _ = problem("lstm", T=5, D=3, H=4, B=2)
+    state = interop.lstm_to_torch(weights)
+    net = torch.nn.LSTM(3, 4).double()
+    net.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
+    to_torch = lambda s: torch.tensor(s.T[None].copy())           # (H, B) -> (1, B, H)
+    out, (h_T, c_T) = net(torch.tensor(interop.to_torch_layout(X)), (to_torch(h_0), to_torch(c_0)))
+    hs, cache = rnnlib.forward("lstm", weights, X, (h_0, c_0))
+    # float64 on both sides, products grouped differently: rounding only
+    np.testing.assert_allclose(interop.from_torch_layout(out.detach().numpy()), hs, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(c_T[0].detach().numpy().T, cache.final_state[1], rtol=1e-12, atol=1e-14)
+
+    # and back: a torch LSTM with its own random weights and two nonzero biases
+    torch.manual_seed(0)
+    other = torch.nn.LSTM(3, 4).double()
+    theirs = {k: v.detach().numpy() for k, v in other.state_dict().items()}
+    ours = interop.lstm_from_torch(theirs)
+    out, _ = other(torch.tensor(interop.to_torch_layout(X)), (to_torch(h_0), to_torch(c_0)))
+    hs, _ = rnnlib.forward("lstm", ours, X, (h_0, c_0))
+    np.testing.assert_allclose(interop.from_torch_layout(out.detach().numpy()), hs, rtol=1e-12, atol=1e-14)
+    back = interop.lstm_to_torch(ours)
+    for k in ("weight_ih_l0", "weight_hh_l0"):
+        assert np.array_equal(back[k], theirs[k])
+    np.testing.assert_allclose(back["bias_ih_l0"], theirs["bias_ih_l0"] + theirs["bias_hh_l0"], rtol=0, atol=0)

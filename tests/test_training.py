@@ -91,3 +91,14 @@ def test_a_diverging_run_stops_and_records_the_step_without_warnings():
     assert 1 <= run.history["diverged_at"] < 300
     assert len(run.history["loss"]) == run.history["diverged_at"] - 1
     assert "diverged_at" not in safe.history and np.isfinite(safe.history["loss"]).all()
+
+
+def test_the_lstm_starts_with_its_forget_gate_open_and_everything_else_as_the_others():
+    spec = rnnlib.CELLS["lstm"]
+    w = rnnlib.init_weights("lstm", D=3, H=5, seed=0)
+    biases = dict(zip(spec.weight_names[4:], w[4:]))
+    assert np.array_equal(biases["b_f"], np.ones((5, 1)))
+    assert not any(biases[n].any() for n in ("b_i", "b_o", "b_c"))
+    assert not rnnlib.init_weights("mgu", D=3, H=5, seed=0)[2].any()   # the MGU's b_f stays 0
+    assert [a.shape for a in w] == [(5, 8)] * 4 + [(5, 1)] * 4
+    assert spec.parameter_count(3, 5) == 4 * rnnlib.CELLS["rnn"].parameter_count(3, 5) == sum(a.size for a in w)

@@ -1,0 +1,112 @@
+"""The gated recurrent unit (Cho et al. 2014), in the lectures' form: the reset gate acts
+*before* the candidate's matrix product."""
+
+import numpy as np
+
+from ..activations import sigmoid
+from .cell import Cell
+from .loops import previous_states, project
+
+__all__ = ["gru_step", "CELL"]
+
+
+def gru_step(inputs, weights):
+    """One step of the gated recurrent unit (Cho et al. 2014, the lectures' form).
+
+    ::
+
+        u  = sigmoid(W_u [h; x] + b_u)          update gate
+        r  = sigmoid(W_r [h; x] + b_r)          relevance (reset) gate
+        c  = tanh(W_c [r * h; x] + b_c)         candidate state
+        h' = u * c + (1 - u) * h
+
+    Parameters
+    ----------
+    inputs : [x, h]
+        ``x`` of shape (D, B), ``h`` of shape (H, B).
+    weights : tuple
+        ``(W_u, W_r, W_c, b_u, b_r, b_c)``: matrices (H, H + D), biases (H, 1).
+
+    Returns
+    -------
+    y, h_next : ndarray, shape (H, B)
+        The new hidden state, twice.
+    """
+    x, (h,), (W_u, W_r, W_c, b_u, b_r, b_c) = CELL.check_step(inputs, weights)
+    hx = np.concatenate([h, x])
+    u = sigmoid(W_u @ hx + b_u)
+    r = sigmoid(W_r @ hx + b_r)
+    c = np.tanh(W_c @ np.concatenate([r * h, x]) + b_c)
+    h_next = u * c + (1.0 - u) * h
+    return h_next, h_next
+
+
+def forward_loop(weights, X, state_0, activation=None):
+    """``gru_step`` over the sequence: ``hs`` (T, H, B) and the gates ``u, r`` and candidate ``c``."""
+    W_u, W_r, W_c, b_u, b_r, b_c = weights
+    (h_0,) = state_0
+    H = h_0.shape[0]
+    # A gate is sigmoid(a) = 1 / s with s = 1 + exp(-a). The sign of the gates' weights and
+    # biases is flipped once, here, so that the buffer holds -a; in the loop it becomes s, and
+    # multiplying by the gate is dividing by s. After the loop one reciprocal over all steps
+    # turns the buffers into the gates. (exp(-a) overflows to inf for a below about -709, and
+    # dividing by inf gives the right 0.)
+    W_ur_hid = -np.concatenate([W_u[:, :H], W_r[:, :H]])          # (2H, H): both gates in one product
+    W_c_hid = np.ascontiguousarray(W_c[:, :H])                    # (H, H)
+    W_in = np.concatenate([-W_u[:, H:], -W_r[:, H:], W_c[:, H:]])  # (3H, D)
+    A = project(W_in, X, np.concatenate([-b_u, -b_r, b_c]))       # (T, 3H, B), overwritten below
+    UR, C = A[:, :2 * H], A[:, 2 * H:]       # the buffers become the gates and the candidate
+    hs = np.empty_like(C)
+    one = np.array(1, hs.dtype)
+    p_ur, p_c, rh = np.empty_like(UR[0]), np.empty_like(C[0]), np.empty_like(C[0])  # products, r * h
+    exp, tanh, add, sub, div = np.exp, np.tanh, np.add, np.subtract, np.divide
+    h = h_0
+    with np.errstate(over="ignore"):
+        for s_ur, c, h_new in zip(UR, C, hs):  # step t's buffers (views), in order
+            W_ur_hid.dot(h, p_ur)
+            add(s_ur, p_ur, s_ur)              # = -a
+            exp(s_ur, s_ur)
+            add(s_ur, one, s_ur)               # = 1 / u and 1 / r
+            s_u, s_r = s_ur[:H], s_ur[H:]
+            div(h, s_r, rh)                    # r * h
+            W_c_hid.dot(rh, p_c)
+            add(c, p_c, c)
+            tanh(c, c)                         # h' = u c + (1 - u) h  =  h + u (c - h)
+            sub(c, h, h_new)
+            div(h_new, s_u, h_new)
+            add(h_new, h, h_new)
+            h = h_new
+    np.reciprocal(UR, UR)                      # the gates u and r of every step
+    return hs, {"u": A[:, :H], "r": A[:, H:2 * H], "c": C}
+
+
+def backward_loop(dhs, cache):
+    """Pre-activation gradients of ``u, r, c`` (T, 3H, B), what each matrix read, and ``dh_0``."""
+    W_u, W_r, W_c = cache.weights[:3]
+    (h_0,) = cache.state_0
+    H = h_0.shape[0]
+    W_ur_hid = np.concatenate([W_u[:, :H], W_r[:, :H]])
+    W_c_hid = W_c[:, :H]
+    U, R, C = cache.saved["u"], cache.saved["r"], cache.saved["c"]
+    H_prev = previous_states(h_0, cache.hs)
+    T, _, B = dhs.shape
+    dA = np.empty((T, 3 * H, B), dhs.dtype)   # d loss / d pre-activations of u, r, c
+    dh = np.zeros_like(h_0)
+    for t in reversed(range(T)):
+        u, r, c, h_prev = U[t], R[t], C[t], H_prev[t]
+        dh = dh + dhs[t]
+        da_c = dh * u * (1.0 - c * c)                 # h' = u c + (1 - u) h_prev
+        d_rh = W_c_hid.T.dot(da_c)                    # gradient of r * h_prev
+        dA[t, :H] = dh * (c - h_prev) * u * (1.0 - u)
+        dA[t, H:2 * H] = d_rh * h_prev * r * (1.0 - r)
+        dA[t, 2 * H:] = da_c
+        dh = dh * (1.0 - u) + d_rh * r + W_ur_hid.T.dot(dA[t, :2 * H])
+    return dA, [H_prev, H_prev, R * H_prev], (dh,)
+
+
+CELL = Cell(
+    name="gru", title="GRU",
+    weight_names=("W_u", "W_r", "W_c", "b_u", "b_r", "b_c"), state_names=("h",),
+    saved_names=("u", "r", "c"),
+    step=gru_step, forward_loop=forward_loop, backward_loop=backward_loop,
+)

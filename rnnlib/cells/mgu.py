@@ -1,0 +1,101 @@
+"""The Minimal Gated Unit (Zhou et al. 2016): one forget gate does the work of the GRU's two."""
+
+import numpy as np
+
+from ..activations import sigmoid
+from .cell import Cell
+from .loops import previous_states, project
+
+__all__ = ["mgu_step", "CELL"]
+
+
+def mgu_step(inputs, weights):
+    """One step of the Minimal Gated Unit (Zhou et al. 2016).
+
+    One forget gate ``f`` does the work of the GRU's two gates::
+
+        f  = sigmoid(W_f [h; x] + b_f)          forget gate
+        c  = tanh(W_h [f * h; x] + b_h)         candidate state
+        h' = (1 - f) * h + f * c
+
+    Parameters
+    ----------
+    inputs : [x, h]
+        ``x`` of shape (D, B), ``h`` of shape (H, B).
+    weights : tuple
+        ``(W_f, W_h, b_f, b_h)``: matrices (H, H + D), biases (H, 1).
+
+    Returns
+    -------
+    y, h_next : ndarray, shape (H, B)
+        The new hidden state, twice.
+    """
+    x, (h,), (W_f, W_h, b_f, b_h) = CELL.check_step(inputs, weights)
+    f = sigmoid(W_f @ np.concatenate([h, x]) + b_f)
+    c = np.tanh(W_h @ np.concatenate([f * h, x]) + b_h)
+    h_next = (1.0 - f) * h + f * c
+    return h_next, h_next
+
+
+def forward_loop(weights, X, state_0, activation=None):
+    """``mgu_step`` over the sequence: ``hs`` (T, H, B), the gate ``f`` and the candidate ``c``."""
+    W_f, W_h, b_f, b_h = weights
+    (h_0,) = state_0
+    H = h_0.shape[0]
+    # The gate as for the GRU: the buffer holds -a_f, then s = 1 + exp(-a_f) = 1 / f.
+    W_f_hid = -W_f[:, :H]
+    W_h_hid = np.ascontiguousarray(W_h[:, :H])
+    A = project(np.concatenate([-W_f[:, H:], W_h[:, H:]]), X,
+                np.concatenate([-b_f, b_h]))                             # (T, 2H, B)
+    F, C = A[:, :H], A[:, H:]                # the buffers become the gate and the candidate
+    hs = np.empty_like(C)
+    one = np.array(1, hs.dtype)
+    p, fh = np.empty_like(C[0]), np.empty_like(C[0])          # a product, f * h
+    exp, tanh, add, sub, div = np.exp, np.tanh, np.add, np.subtract, np.divide
+    h = h_0
+    with np.errstate(over="ignore"):
+        for s, c, h_new in zip(F, C, hs):     # step t's buffers (views), in order
+            W_f_hid.dot(h, p)
+            add(s, p, s)                      # = -a_f
+            exp(s, s)
+            add(s, one, s)                    # s = 1 / f
+            div(h, s, fh)                     # f * h
+            W_h_hid.dot(fh, p)
+            add(c, p, c)
+            tanh(c, c)                        # h' = (1 - f) h + f c  =  h + f (c - h)
+            sub(c, h, h_new)
+            div(h_new, s, h_new)
+            add(h_new, h, h_new)
+            h = h_new
+    np.reciprocal(F, F)                       # the gate f of every step
+    return hs, {"f": F, "c": C}
+
+
+def backward_loop(dhs, cache):
+    """Pre-activation gradients of ``f, c`` (T, 2H, B), what each matrix read, and ``dh_0``."""
+    W_f, W_h = cache.weights[:2]
+    (h_0,) = cache.state_0
+    H = h_0.shape[0]
+    W_f_hid, W_h_hid = W_f[:, :H], W_h[:, :H]
+    F, C = cache.saved["f"], cache.saved["c"]
+    H_prev = previous_states(h_0, cache.hs)
+    T, _, B = dhs.shape
+    dA = np.empty((T, 2 * H, B), dhs.dtype)   # d loss / d pre-activations of f, c
+    dh = np.zeros_like(h_0)
+    for t in reversed(range(T)):
+        f, c, h_prev = F[t], C[t], H_prev[t]
+        dh = dh + dhs[t]
+        da_c = dh * f * (1.0 - c * c)                 # h' = (1 - f) h_prev + f c
+        d_fh = W_h_hid.T.dot(da_c)                    # gradient of f * h_prev
+        df = dh * (c - h_prev) + d_fh * h_prev        # f reaches h' directly and through c
+        dA[t, :H] = da_f = df * f * (1.0 - f)
+        dA[t, H:] = da_c
+        dh = dh * (1.0 - f) + d_fh * f + W_f_hid.T.dot(da_f)
+    return dA, [H_prev, F * H_prev], (dh,)
+
+
+CELL = Cell(
+    name="mgu", title="MGU",
+    weight_names=("W_f", "W_h", "b_f", "b_h"), state_names=("h",), saved_names=("f", "c"),
+    step=mgu_step, forward_loop=forward_loop, backward_loop=backward_loop,
+)
