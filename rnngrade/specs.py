@@ -261,7 +261,93 @@ def mgu():
         skip_cells=frozenset({"training"}), keep_in_rnnlib=frozenset({"activations"}))
 
 
-ASSIGNMENTS = {"forward_and_scan": forward_and_scan, "gru_bptt": gru_bptt, "mgu": mgu}
+# --------------------------------------------------------------------------- assignment 4
+
+LSTM_CACHE = ("x", "h", "c", "i", "f", "o", "g", "c_next")
+
+
+def _lstm_problem(seed, T=4, D=3, H=5, B=2):
+    """The notebook's ``problem``: weights (scale 0.5), X, h_0, c_0, and upstream gradients
+    G for the hidden states and G_c for one cell state."""
+    rng = np.random.default_rng(seed)
+    weights = _rand_weights(rng, 4, 4, H, D, scale=0.5)
+    X, h_0, c_0 = rng.standard_normal((T, D, B)), rng.standard_normal((H, B)), rng.standard_normal((H, B))
+    return weights, X, h_0, c_0, rng.standard_normal((T, H, B)), rng.standard_normal((T, H, B))
+
+
+def _lstm_caches(weights, X, h_0, c_0):
+    """Per-step caches as the notebook defines them: ``(x, h, c, i, f, o, g, c_next)``."""
+    hs, cache = rnnlib.forward("lstm", weights, X, (h_0, c_0))
+    s = cache.saved
+    h_prev, c_prev = np.concatenate([h_0[None], hs[:-1]]), np.concatenate([c_0[None], s["c"][:-1]])
+    return hs, cache, [(X[t], h_prev[t], c_prev[t], s["i"][t], s["f"][t], s["o"][t], s["g"][t], s["c"][t])
+                       for t in range(len(X))]
+
+
+def _lstm_step_backward_ref(weights, x, h, c, dh_next, dc_next):
+    _, cache = rnnlib.forward("lstm", weights, x[None], (h, c))
+    dweights, dX, (dh, dc) = rnnlib.backward(dh_next[None], cache, (np.zeros_like(dh_next), dc_next))
+    return dX[0], dh, dc, tuple(dweights)
+
+
+def _label_or_visible(i, sizes):
+    return "the visible example" if i == 0 else _label(i, **sizes)
+
+
+def _lstm_step_forward_part(seeds):
+    cases = []
+    for i, (seed, sizes) in enumerate(seeds):
+        weights, X, h_0, c_0, _, _ = _lstm_problem(seed, **sizes)
+        hs, cache, caches = _lstm_caches(weights, X, h_0, c_0)
+        cases.append(Case(_label_or_visible(i, sizes), (X[0], h_0, c_0, weights),
+                          (hs[0], cache.saved["c"][0], caches[0]), ("h_next", "c_next", LSTM_CACHE), hidden=i > 0))
+    return Part("test_lstm_step_forward", 3, "lstm_step_forward", cases)
+
+
+def _lstm_step_backward_part(seeds):
+    cases = []
+    for i, (seed, sizes) in enumerate(seeds):
+        weights, X, h_0, c_0, G, G_c = _lstm_problem(seed, **sizes)
+        _, _, caches = _lstm_caches(weights, X, h_0, c_0)
+        expected = _lstm_step_backward_ref(weights, X[0], h_0, c_0, G[0], G_c[0])
+        cases.append(Case(_label_or_visible(i, sizes), (G[0], G_c[0], caches[0], weights), expected,
+                          ("dx", "dh", "dc", _grad_names("lstm")), hidden=i > 0))
+    return Part("test_lstm_step_backward", 6, "lstm_step_backward", cases)
+
+
+def _lstm_backward_part(seeds):
+    """The loop over time, with the student's step backward answered by an oracle that also
+    checks the carried gradients ``dh`` (added to ``dhs[t]``) and ``dc`` it is called with."""
+    cases = []
+    for i, (seed, sizes) in enumerate(seeds):
+        weights, X, h_0, c_0, G, _ = _lstm_problem(seed, **sizes)
+        _, cache, caches = _lstm_caches(weights, X, h_0, c_0)
+        dweights, dX, (dh_0, dc_0) = rnnlib.backward(G, cache)
+        entries, dh, dc = [], np.zeros_like(h_0), np.zeros_like(c_0)
+        for t in reversed(range(len(X))):
+            x, h, c = caches[t][:3]
+            g = G[t] + dh
+            dx_t, dh, dc_next, dw_t = _lstm_step_backward_ref(weights, x, h, c, g, dc)
+            entries.append({"match": [[[2, 0], x], [[2, 1], h]], "check": [[[0], g], [[1], dc]],
+                            "result": (dx_t, dh, dc_next, dw_t)})
+            dc = dc_next
+        cases.append(Case(_label_or_visible(i, sizes), (G, caches, weights), (tuple(dweights), dX, (dh_0, dc_0)),
+                          (_grad_names("lstm"), "dX", ("dh_0", "dc_0")), hidden=i > 0,
+                          oracles={"lstm_step_backward": {"kind": "calls", "entries": entries}}))
+    return Part("test_lstm_backward", 5, "lstm_backward", cases)
+
+
+def lstm():
+    step = [(0, {}), (4101, dict(D=6, H=2, B=3)), (4102, dict(D=4, H=5, B=1))]
+    back = [(0, {}), (4201, dict(D=2, H=6, B=4)), (4202, dict(D=5, H=3, B=1))]
+    loop = [(0, {}), (4301, dict(T=7, D=4, H=3, B=3)), (4302, dict(T=1, D=2, H=4, B=2))]
+    return Assignment(
+        "lstm", "lstm.ipynb",
+        [_lstm_step_forward_part(step), _lstm_step_backward_part(back), _lstm_backward_part(loop)],
+        skip_cells=frozenset({"gradcheck"}), keep_in_rnnlib=frozenset({"activations"}))
+
+
+ASSIGNMENTS = {"forward_and_scan": forward_and_scan, "gru_bptt": gru_bptt, "mgu": mgu, "lstm": lstm}
 
 
 def get(name):

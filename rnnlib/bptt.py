@@ -214,7 +214,7 @@ def infer(cell, weights, X, h_0, return_sequence=False, chunk=64, activation="si
     return hs if return_sequence else spec.pack_state(state)
 
 
-def backward(dhs, cache):
+def backward(dhs, cache, dstate_T=None):
     """Backpropagation through time.
 
     Parameters
@@ -225,6 +225,10 @@ def backward(dhs, cache):
         ``h_T`` alone).
     cache : Cache
         From ``forward``.
+    dstate_T : optional, shaped like the state: (H, B), or the LSTM's pair ``(dh_T, dc_T)``
+        Upstream gradient of the loss with respect to the final state, beyond what ``dhs``
+        gives: what a later step (not in this sequence) sends back. For the LSTM it is the
+        only way a gradient reaches ``c_T``. Default: none.
 
     Returns
     -------
@@ -243,7 +247,16 @@ def backward(dhs, cache):
     check_finite(dhs, "dhs")
     dhs = dhs.astype(cache.hs.dtype, copy=False)
     spec = get_cell(cache.cell)
-    dA, hidden_inputs, dstate_0 = spec.backward_loop(dhs, cache)
+    carried = ()
+    if dstate_T is not None:
+        parts = spec.check_state(dstate_T, suffix="_T")
+        parts = tuple(d.astype(dhs.dtype) for d in parts)     # copies: the loops write into them
+        if parts[0].shape != dhs.shape[1:]:
+            raise ValueError(f"dh_T has shape {parts[0].shape}, expected {dhs.shape[1:]} = (H, B)")
+        dhs = dhs.copy()
+        dhs[-1] += parts[0]                   # a gradient on h_T is a gradient on hs[-1]
+        carried = parts[1:]                   # the LSTM's dc_T starts its carried dc
+    dA, hidden_inputs, dstate_0 = spec.backward_loop(dhs, cache, *carried)
     dweights, dX = _gradients_from_preactivations(cache.weights, dA, hidden_inputs, cache.X)
     if cache.n_given in spec.also_accepts:        # zeros for the items the cell does not use
         used, G = spec.also_accepts[cache.n_given][1], cache.n_given // 2

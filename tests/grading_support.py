@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENTS = ["forward_and_scan", "gru_bptt", "mgu"]
+ASSIGNMENTS = ["forward_and_scan", "gru_bptt", "mgu", "lstm"]
 
 
 def release(name):

@@ -119,3 +119,25 @@ def test_infer_memory_does_not_grow_with_T():
     # working buffers are O(chunk * H * B); forward's cache at T=1024 is O(T * H * B), 32x more
     assert peaks[1] <= 1.1 * peaks[0], peaks
     assert forward_peak > 10 * peaks[1], (forward_peak, peaks)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_a_gradient_on_the_final_state_flows_back(problem, cell):
+    """backward(..., dstate_T): L = sum(G * hs) + sum(g_k * state_T[k]) over the state's parts."""
+    weights, X, state_0, G = problem(cell, T=4)
+    spec = rnnlib.CELLS[cell]
+    rng = np.random.default_rng(7)
+    g = [rng.standard_normal(G.shape[1:]) for _ in spec.state_names]
+
+    def loss():
+        hs, cache = rnnlib.forward(cell, weights, X, state_0)
+        return float(np.sum(G * hs) + sum(np.sum(a * b) for a, b in zip(g, state_parts(cache.final_state))))
+
+    _, cache = rnnlib.forward(cell, weights, X, state_0)
+    before = [a.copy() for a in g]
+    dweights, dX, dstate_0 = rnnlib.backward(G, cache, spec.pack_state(g))
+    assert all(np.array_equal(a, b) for a, b in zip(g, before))      # the caller's arrays are untouched
+    names = list(spec.weight_names) + ["X"] + [n + "_0" for n in spec.state_names]
+    for name, err in rnnlib.check_gradients(loss, list(weights) + [X] + state_parts(state_0),
+                                            list(dweights) + [dX] + state_parts(dstate_0), names):
+        assert err < 1e-6, f"{cell} d{name}: relative error {err:.2e}"

@@ -21,6 +21,7 @@ POINTS = {
     "forward_and_scan": {"test_sigmoid": 2, "test_rnn_step": 3, "test_gru_step": 5, "test_scan": 3},
     "gru_bptt": {"test_gru_step_forward": 3, "test_gru_step_backward": 6, "test_gru_backward": 5, "test_mse_loss": 2},
     "mgu": {"test_mgu_step_forward": 3, "test_mgu_step_backward": 6, "test_mgu_backward": 5},
+    "lstm": {"test_lstm_step_forward": 3, "test_lstm_step_backward": 6, "test_lstm_backward": 5},
 }
 
 # (assignment, student, cell, old, new, the parts this mistake breaks)
@@ -41,6 +42,13 @@ MISTAKES = [
     ("mgu", "missing-bias", "mgu_step_forward", "np.concatenate([h, x]) + b_f)", "np.concatenate([h, x]))", {"test_mgu_step_forward"}),
     ("mgu", "one-gate-path", "mgu_step_backward", "df = dh_next * (c - h) + d_fhx[:H] * h", "df = dh_next * (c - h)", {"test_mgu_step_backward"}),
     ("mgu", "off-by-one-bptt", "mgu_backward", "reversed(range(len(caches)))", "reversed(range(len(caches) - 1))", {"test_mgu_backward"}),
+    ("lstm", "forget-on-candidate", "lstm_step_forward", "c_next = f * c + i * g", "c_next = i * c + f * g", {"test_lstm_step_forward"}),
+    ("lstm", "no-tanh-on-c", "lstm_step_forward", "h_next = o * np.tanh(c_next)", "h_next = o * c_next", {"test_lstm_step_forward"}),
+    ("lstm", "swapped-i-f", "lstm_step_forward", "i = sigmoid(W_i @ hx + b_i)\n    f = sigmoid(W_f @ hx + b_f)",
+     "i = sigmoid(W_f @ hx + b_f)\n    f = sigmoid(W_i @ hx + b_i)", {"test_lstm_step_forward"}),
+    ("lstm", "dc-not-times-f", "lstm_step_backward", "dc = dc_total * f", "dc = dc_total", {"test_lstm_step_backward"}),
+    ("lstm", "dc-not-carried", "lstm_backward", "lstm_step_backward(dhs[t] + dh, dc, caches[t], weights)",
+     "lstm_step_backward(dhs[t] + dh, np.zeros_like(dc), caches[t], weights)", {"test_lstm_backward"}),
 ]
 
 PATCH_CHECKS = """
@@ -75,12 +83,20 @@ REFERENCE_CALLS = {
                              'dx = dX[0]\ndW_f, dW_h, db_f, db_h = dw',
         "mgu_backward": 'X = np.stack([c[0] for c in caches])\nreturn rnnlib.backward(dhs, rnnlib.forward("mgu", weights, X, caches[0][1])[1])',
     },
+    "lstm": {
+        "lstm_step_forward": 'hs, ref = rnnlib.forward("lstm", weights, x[None], (h, c))\nh_next, c_next = hs[0], ref.saved["c"][0]\n'
+                             'i, f, o, g = (ref.saved[k][0] for k in "ifog")',
+        "lstm_step_backward": 'dw, dX, (dh, dc) = rnnlib.backward(dh_next[None], rnnlib.forward("lstm", weights, x[None], (h, c))[1], '
+                              '(np.zeros_like(dh_next), dc_next))\ndx = dX[0]\ndW_i, dW_f, dW_o, dW_c, db_i, db_f, db_o, db_c = dw',
+        "lstm_backward": 'X = np.stack([c[0] for c in caches])\n'
+                         'return rnnlib.backward(dhs, rnnlib.forward("lstm", weights, X, (caches[0][1], caches[0][2]))[1])',
+    },
 }
 
 FIRST_PART = {"forward_and_scan": ("sigmoid", "test_sigmoid"), "gru_bptt": ("gru_step_forward", "test_gru_step_forward"),
-              "mgu": ("mgu_step_forward", "test_mgu_step_forward")}
+              "mgu": ("mgu_step_forward", "test_mgu_step_forward"), "lstm": ("lstm_step_forward", "test_lstm_step_forward")}
 LOOPING_PART = {"forward_and_scan": ("gru_step", "test_gru_step"), "gru_bptt": ("gru_backward", "test_gru_backward"),
-                "mgu": ("mgu_backward", "test_mgu_backward")}
+                "mgu": ("mgu_backward", "test_mgu_backward"), "lstm": ("lstm_backward", "test_lstm_backward")}
 
 
 def expected_scores():

@@ -30,10 +30,12 @@ from grading_support import (ASSIGNMENTS, ROOT, make_course, mutate, release, rn
 STRICT = os.environ.get("RNN_COURSE_STRICT") == "1"
 FUNCS = {"forward_and_scan": ["sigmoid", "rnn_step", "gru_step", "scan"],
          "gru_bptt": ["gru_step_forward", "gru_step_backward", "gru_backward", "mse_loss"],
-         "mgu": ["mgu_step_forward", "mgu_step_backward", "mgu_backward"]}
+         "mgu": ["mgu_step_forward", "mgu_step_backward", "mgu_backward"],
+         "lstm": ["lstm_step_forward", "lstm_step_backward", "lstm_backward"]}
 PARTIAL = {"forward_and_scan": ("gru_step", "h_next = u * c + (1 - u) * h", "h_next = (1 - u) * c + u * h"),
            "gru_bptt": ("gru_backward", "dhs[t] + dh", "dhs[t]"),
-           "mgu": ("mgu_step_backward", "df = dh_next * (c - h) + d_fhx[:H] * h", "df = dh_next * (c - h)")}
+           "mgu": ("mgu_step_backward", "df = dh_next * (c - h) + d_fhx[:H] * h", "df = dh_next * (c - h)"),
+           "lstm": ("lstm_step_backward", "dc = dc_total * f", "dc = dc_total")}
 HONEST = ("honest", "honest-partial")
 
 

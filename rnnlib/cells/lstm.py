@@ -94,9 +94,10 @@ def forward_loop(weights, X, state_0, activation=None):
     return hs, {"i": S_i, "f": S_f, "o": S_o, "g": G, "c": Cs, "tanh_c": TC}
 
 
-def backward_loop(dhs, cache):
+def backward_loop(dhs, cache, dc_T=None):
     """Pre-activation gradients of ``i, f, o, g`` (T, 4H, B) in the weights' order, what each
-    matrix read (``h_{t-1}``), and ``(dh_0, dc_0)``.
+    matrix read (``h_{t-1}``), and ``(dh_0, dc_0)``. ``dc_T`` (H, B), if given, is the
+    gradient that reaches the last cell state from beyond the sequence.
 
     Backwards through ``c' = f c + i g`` and ``h' = o tanh(c')``::
 
@@ -122,7 +123,8 @@ def backward_loop(dhs, cache):
     M[:, 1] = previous_states(c_0, Cs) * F * (1.0 - F)
     M[:, 2] = I * (1.0 - G * G)
     dA = np.empty((T, 4, H, B), dhs.dtype)            # rows o, i, f, g
-    dh, dc, tmp = np.zeros_like(h_0), np.zeros_like(c_0), np.empty_like(h_0)
+    dh, tmp = np.zeros_like(h_0), np.empty_like(h_0)
+    dc = np.zeros_like(c_0) if dc_T is None else dc_T
     mul, add = np.multiply, np.add
     for t in reversed(range(T)):
         add(dh, dhs[t], dh)
