@@ -10,7 +10,9 @@ from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
 __all__ = ["draw_cell"]
 
-# node name -> (x, y, kind, label); kind: "layer" (box), "op" (circle), "io" (plain text)
+# node name -> (x, y, kind, label); kind: "layer" (box), "op" (circle), "io" (plain text),
+# "stack" (a plain box: vectors stacked into one). Optional: "size", the figure size in inches;
+# "scale", the size of text and shapes relative to the other diagrams (default 1)
 _LAYOUTS = {
     "rnn": {
         "nodes": {
@@ -54,11 +56,38 @@ _LAYOUTS = {
                   ("c", "fc"), ("f", "fc"), ("f", "keep"), ("h_in", "keep"), ("keep", "mix"),
                   ("fc", "mix"), ("mix", "h_out")],
     },
+    # The LSTM: the cell state runs along the top (c_{t-1} -> times f -> plus i g -> c_t); all
+    # four layers read the same stacked vector [h_{t-1}; x_t], drawn once on the left.
+    "lstm": {
+        "nodes": {
+            "c_in": (0.0, 3.95, "io", r"$c_{t-1}$"),
+            "h_in": (-1.0, 1.65, "io", r"$h_{t-1}$"),
+            "x": (0.8, 0.0, "io", r"$x_t$"),
+            "hx": (0.8, 1.65, "stack", r"$[h_{t-1}; x_t]$"),
+            "f": (3.9, 2.85, "layer", r"$f = \sigma(W_f[h, x] + b_f)$"),
+            "i": (3.9, 2.05, "layer", r"$i = \sigma(W_i[h, x] + b_i)$"),
+            "g": (3.9, 1.25, "layer", r"$g = \tanh(W_c[h, x] + b_c)$"),
+            "o": (3.9, 0.45, "layer", r"$o = \sigma(W_o[h, x] + b_o)$"),
+            "fc": (3.9, 3.95, "op", r"$f\,c$"),
+            "ig": (6.3, 1.65, "op", r"$i\,g$"),
+            "add": (6.3, 3.95, "op", r"$+$"),
+            "c_out": (8.9, 3.95, "io", r"$c_t$"),
+            "tanh": (7.7, 2.7, "op", r"$\tanh$"),
+            "oh": (7.7, 0.45, "op", r"$\times$"),
+            "h_out": (8.9, 0.45, "io", r"$h_t$"),
+        },
+        "edges": [("c_in", "fc"), ("f", "fc"), ("fc", "add"), ("i", "ig"), ("g", "ig"),
+                  ("ig", "add"), ("add", "c_out"), ("add", "tanh"), ("tanh", "oh"), ("o", "oh"),
+                  ("oh", "h_out"), ("h_in", "hx"), ("x", "hx"), ("hx", "f"), ("hx", "i"),
+                  ("hx", "g"), ("hx", "o")],
+        "size": (9.0, 4.8),
+        "scale": 1.25,
+    },
 }
 
 
 def draw_cell(cell, ax=None):
-    """Draw a schematic of one step of ``cell`` ("rnn", "gru" or "mgu").
+    """Draw a schematic of one step of ``cell`` ("rnn", "gru", "mgu" or "lstm").
 
     Parameters
     ----------
@@ -73,21 +102,25 @@ def draw_cell(cell, ax=None):
         raise ValueError(f"cell must be one of {sorted(_LAYOUTS)}; got {cell!r}")
     layout = _LAYOUTS[cell]
     if ax is None:
-        width = 5.5 if cell == "rnn" else 9.0
-        _, ax = plt.subplots(figsize=(width, 3.2 if cell == "rnn" else 4.2))
+        default = (5.5, 3.2) if cell == "rnn" else (9.0, 4.2)
+        _, ax = plt.subplots(figsize=layout.get("size", default))
     patches = {}
+    k = layout.get("scale", 1.0)
     for name, (x, y, kind, label) in layout["nodes"].items():
+        w = k * (0.3 + 0.068 * len(label.replace("\\", "").replace("$", "")))
         if kind == "layer":
-            w = 0.3 + 0.068 * len(label.replace("\\", "").replace("$", ""))
-            p = FancyBboxPatch((x - w / 2, y - 0.22), w, 0.44, boxstyle="round,pad=0.05",
+            p = FancyBboxPatch((x - w / 2, y - 0.22 * k), w, 0.44 * k, boxstyle=f"round,pad={0.05 * k}",
                                fc="#e8f0fb", ec="#2a5caa", lw=1.5, zorder=2)
+        elif kind == "stack":
+            p = FancyBboxPatch((x - w / 2, y - 0.2 * k), w, 0.4 * k, boxstyle=f"round,pad={0.04 * k}",
+                               fc="white", ec="#888888", lw=1.0, zorder=2)
         elif kind == "op":
-            p = Circle((x, y), 0.34, fc="#fdf1e3", ec="#c0661b", lw=1.5, zorder=2)
+            p = Circle((x, y), 0.34 * k, fc="#fdf1e3", ec="#c0661b", lw=1.5, zorder=2)
         else:
-            p = Circle((x, y), 0.28, fc="white", ec="none", zorder=2)
+            p = Circle((x, y), 0.28 * k, fc="white", ec="none", zorder=2)
         ax.add_patch(p)
         patches[name] = p
-        ax.text(x, y, label, ha="center", va="center", fontsize=9, zorder=3)
+        ax.text(x, y, label, ha="center", va="center", fontsize=9 * k, zorder=3)
     for a, b in layout["edges"]:
         ax.add_patch(FancyArrowPatch(posA=layout["nodes"][a][:2], posB=layout["nodes"][b][:2],
                                      patchA=patches[a], patchB=patches[b], arrowstyle="-|>",
