@@ -5,11 +5,13 @@
 1. The lectures' size (T=256, D=128, H=16, B=1), forward: rnnlib's sequence forward against
    the lectures' per-step ``scan`` (``rnnlib.timing.LECTURE_STEPS``, the same code the book's
    cost chapter times). Target: rnnlib at least 2x faster.
-2. Training size (B=64, T=256, D=128, H=128), float32 and float64, forward and
-   forward+backward, against PyTorch on the CPU (``torch.nn.RNN``/``torch.nn.GRU`` with
-   autograd) when PyTorch is installed. PyTorch's GRU is a different variant (reset gate after
-   the matrix product) of the same cost class; PyTorch has no MGU, so the MGU is compared with
-   ``torch.nn.GRU`` for reference. Targets: forward no slower, forward+backward within 1.5x.
+2. Training size (B=64, T=256, D=128, H=128), float32 and float64, forward,
+   forward+backward and inference, against PyTorch on the CPU (``torch.nn.RNN``/``GRU``/``LSTM``
+   with autograd; inference under ``torch.no_grad`` against ``rnnlib.infer``) when PyTorch is
+   installed. PyTorch's GRU is a different variant (reset gate after the matrix product) of the
+   same cost class; PyTorch has no MGU, so the MGU is compared with ``torch.nn.GRU`` for
+   reference; ``torch.nn.LSTM`` computes exactly our LSTM. Targets: forward no slower,
+   forward+backward within 1.5x (the LSTM: no slower), LSTM inference within 1.5x.
 3. Scaling: forward time against T and H, the memory the backward cache holds, and the
    inference path ``rnnlib.infer`` that keeps no cache (peak memory and time).
 
@@ -59,12 +61,14 @@ def against_torch():
     T, D, H, B = 256, 128, 128, 64
     rows = []
     for dtype, tdtype in ((np.float32, torch.float32), (np.float64, torch.float64)):
-        for cell, module in (("rnn", torch.nn.RNN), ("gru", torch.nn.GRU), ("mgu", torch.nn.GRU)):
+        for cell, module in (("rnn", torch.nn.RNN), ("gru", torch.nn.GRU), ("mgu", torch.nn.GRU),
+                             ("lstm", torch.nn.LSTM)):
             w, X, h_0 = timing.make_problem(cell, T, D, H, B, dtype=dtype)
             G = np.ones((T, H, B), dtype)
             net = module(D, H).to(tdtype)
             tX = torch.tensor(rnnlib.interop.to_torch_layout(X))
             th0 = torch.zeros(1, B, H, dtype=tdtype)
+            th0 = (th0, th0.clone()) if cell == "lstm" else th0
             tG = torch.ones(T, B, H, dtype=tdtype)
 
             def torch_fb():
@@ -72,27 +76,35 @@ def against_torch():
                 out, _ = net(tX, th0)
                 (out * tG).sum().backward()
 
+            def torch_infer():
+                with torch.no_grad():
+                    return net(tX, th0)
+
             res = timing.compare({
                 "np_f": lambda: rnnlib.forward(cell, w, X, h_0),
                 "t_f": lambda: net(tX, th0),
                 "np_fb": lambda: rnnlib.backward(G, rnnlib.forward(cell, w, X, h_0)[1]),
                 "t_fb": torch_fb,
+                "np_i": lambda: rnnlib.infer(cell, w, X, h_0, return_sequence=True),
+                "t_i": torch_infer,
             }, repeat=7)
-            f_ratio = res["np_f"].median / res["t_f"].median
-            fb_ratio = res["np_fb"].median / res["t_fb"].median
+            ratio = lambda a, b: f"{res[a].median / res[b].median:.2f}"
+            ms = lambda k: f"{res[k].median * 1e3:.1f}"
             rows.append((np.dtype(dtype).name, cell + ("" if cell != "mgu" else " (vs torch GRU)"),
-                         f"{res['np_f'].median * 1e3:.1f}", f"{res['t_f'].median * 1e3:.1f}", f"{f_ratio:.2f}",
-                         f"{res['np_fb'].median * 1e3:.1f}", f"{res['t_fb'].median * 1e3:.1f}", f"{fb_ratio:.2f}"))
+                         ms("np_f"), ms("t_f"), ratio("np_f", "t_f"), ms("np_fb"), ms("t_fb"), ratio("np_fb", "t_fb"),
+                         ms("np_i"), ms("t_i"), ratio("np_i", "t_i")))
     text = table(f"2. Training size (T={T}, D={D}, H={H}, B={B}) against PyTorch {torch.__version__} "
                  f"({torch.get_num_threads()} threads)",
                  ("dtype", "cell", "rnnlib fwd (ms)", "torch fwd (ms)", "ratio", "rnnlib fwd+bwd (ms)",
-                  "torch fwd+bwd (ms)", "ratio"), rows)
-    return text + "\nratio = rnnlib time / PyTorch time (targets: forward <= 1, forward+backward <= 1.5)\n"
+                  "torch fwd+bwd (ms)", "ratio", "rnnlib infer (ms)", "torch no_grad (ms)", "ratio"), rows)
+    return text + ("\nratio = rnnlib time / PyTorch time (targets: forward <= 1, forward+backward <= 1.5 and "
+                   "<= 1 for the LSTM, LSTM inference <= 1.5)\n")
 
 
 def scaling():
     Ts, Hs = [64, 128, 256, 512, 1024], [16, 64, 256]
-    by_T = timing.forward_sweep("T", Ts, repeat=9)
+    cells = tuple(rnnlib.CELLS)
+    by_T = timing.forward_sweep("T", Ts, cells=cells, repeat=9)
     rows = []
     for cell, ts in by_T.items():
         fixed, per_step, worst = timing.fit_line(Ts, ts)
@@ -101,11 +113,11 @@ def scaling():
     text = table("3a. Forward time (ms) against T (D=128, H=16, B=1); least-squares line time = fixed + "
                  "per step * T, and the largest distance of a median from it",
                  ("cell", *[f"T={T}" for T in Ts], "per step (µs)", "fixed (ms)", "off the line (%)"), rows)
-    by_H = timing.forward_sweep("H", Hs, base={"T": 128}, repeat=7)
+    by_H = timing.forward_sweep("H", Hs, cells=cells, base={"T": 128}, repeat=7)
     rows = [(cell, *[f"{t.median * 1e3:.2f}" for t in ts]) for cell, ts in by_H.items()]
     text += table("3b. Forward time (ms) against H (T=128, D=128, B=1)", ("cell", *[f"H={H}" for H in Hs]), rows)
     rows = []
-    for cell in ("rnn", "gru", "mgu"):
+    for cell in cells:
         w, X, h_0 = timing.make_problem(cell, 256, 128, 128, 64)
         hs, cache = rnnlib.forward(cell, w, X, h_0)
         saved = sum(a.nbytes for a in cache.saved.values()) + hs.nbytes
@@ -119,7 +131,7 @@ def scaling():
 def inference():
     """``rnnlib.infer`` (no cache, chunked input projection) against ``rnnlib.forward``."""
     rows = []
-    for cell in ("rnn", "gru", "mgu"):
+    for cell in rnnlib.CELLS:
         for T in (256, 1024):
             w, X, h_0 = timing.make_problem(cell, T, 128, 128, 64)
             fwd = lambda: rnnlib.forward(cell, w, X, h_0)

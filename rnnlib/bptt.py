@@ -116,12 +116,17 @@ def _gradients_from_preactivations(weights, dA, hidden_inputs, X):
     over_time_and_batch = ((0, 2), (0, 2))
     dW_in = np.tensordot(dA, X, over_time_and_batch)               # all gates at once: (nH, D)
     db = dA.sum(axis=(0, 2))[:, None]
-    dWs, dbs = [], []
-    for k in range(n):
-        rows = slice(k * H, (k + 1) * H)
-        dW_hid = np.tensordot(dA[:, rows], hidden_inputs[k], over_time_and_batch)
-        dWs.append(np.concatenate([dW_hid, dW_in[rows]], axis=1))
-        dbs.append(db[rows])
+    dW_hid = []
+    k = 0
+    while k < n:                               # matrices k..j-1 that read the same array on the
+        j = k + 1                              # hidden side (the LSTM's four, the GRU's u and r)
+        while j < n and hidden_inputs[j] is hidden_inputs[k]:
+            j += 1                             # share one tensor product
+        block = np.tensordot(dA[:, k * H:j * H], hidden_inputs[k], over_time_and_batch)
+        dW_hid += np.split(block, j - k)
+        k = j
+    dWs = [np.concatenate([dW_hid[k], dW_in[k * H:(k + 1) * H]], axis=1) for k in range(n)]
+    dbs = [db[k * H:(k + 1) * H] for k in range(n)]
     W_in = np.concatenate([W[:, H:] for W in weights[:n]])          # (nH, D)
     dX = np.tensordot(dA, W_in, axes=(1, 0)).transpose(0, 2, 1)     # dx_t = W_in^T dA_t, (T, D, B)
     return tuple(dWs) + tuple(dbs), np.ascontiguousarray(dX)

@@ -22,7 +22,7 @@ def main():
         print(f"{cell}: scan {t_scan.median * 1e3:.2f} ms, forward {t_fwd.median * 1e3:.2f} ms (median)")
     print("Training on the adding problem, T=30 (MSE of always predicting 1: "
           f"{rnnlib.ADDING_BASELINE_MSE:.3f}):")
-    for cell in ("rnn", "gru", "mgu"):
+    for cell in rnnlib.CELLS:
         result = rnnlib.train(cell, "adding", T=30, steps=300, progress=False)
         print(f"  {cell}: held-out MSE {result.history['eval_loss'][-1]:.4f}")
 

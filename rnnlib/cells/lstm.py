@@ -50,39 +50,33 @@ def lstm_step(inputs, weights):
     return h_next, (h_next, c_next)
 
 
-# The loops keep the four pre-activations stacked in the row order o, i, f, g (not the weights'
-# i, f, o, c): then the three sigmoid gates o, i, f are adjacent for the forward's one exp, and
-# i, f, g are adjacent for the backward's one product with dc.
-_ORDER = (2, 0, 1, 3)          # o, i, f, c as indices into the weights' (i, f, o, c)
-_SIGN = (-1.0, -1.0, -1.0, 1.0)  # gates hold -a (see below), the candidate holds a
-
-
 def forward_loop(weights, X, state_0, activation=None):
     """``lstm_step`` over the sequence: ``hs`` (T, H, B), and the gates ``i, f, o``, the
     candidate ``g``, the cell states ``c`` and ``tanh_c = tanh(c)`` of every step."""
     h_0, c_0 = state_0
     H = h_0.shape[0]
-    mats = [weights[k] for k in _ORDER]
-    # A gate sigmoid(a) = 1 / s with s = 1 + exp(-a), as in the GRU: the sign is folded into the
-    # gates' weights here, in the loop the buffer becomes s, and multiplying by a gate is
-    # dividing by s; one reciprocal after the loop gives the gates for the backward pass.
-    W_hid = np.concatenate([sg * W[:, :H] for sg, W in zip(_SIGN, mats)])   # (4H, H): one product
-    W_in = np.concatenate([sg * W[:, H:] for sg, W in zip(_SIGN, mats)])    # (4H, D)
-    b = np.concatenate([sg * weights[4 + k] for sg, k in zip(_SIGN, _ORDER)])
-    A = project(W_in, X, b)                   # (T, 4H, B): becomes s_o, s_i, s_f and g
+    # The four pre-activations are stacked in the weights' order i, f, o, g: one product per
+    # step for all of them, and the three sigmoid gates adjacent. A gate sigmoid(a) = 1 / s
+    # with s = 1 + exp(-a), as in the GRU: the sign is folded into the gates' weights here, in
+    # the loop the buffer becomes s, and multiplying by a gate is dividing by s; one
+    # reciprocal after the loop gives the gates for the backward pass.
+    sign = np.array([-1.0, -1.0, -1.0, 1.0], h_0.dtype).repeat(H)[:, None]     # (4H, 1)
+    W = np.concatenate(weights[:4]) * sign                                  # (4H, H + D)
+    W_hid = np.ascontiguousarray(W[:, :H])                                  # (4H, H)
+    A = project(W[:, H:], X, np.concatenate(weights[4:]) * sign)           # (T, 4H, B)
     T, _, B = A.shape
-    S, S_o, S_i, S_f, G = A[:, :3 * H], A[:, :H], A[:, H:2 * H], A[:, 2 * H:3 * H], A[:, 3 * H:]
+    S, S_i, S_f, S_o, G = A[:, :3 * H], A[:, :H], A[:, H:2 * H], A[:, 2 * H:3 * H], A[:, 3 * H:]
     hs, Cs, TC = (np.empty((T, H, B), A.dtype) for _ in range(3))
     p, ig = np.empty_like(A[0]), np.empty_like(h_0)
     one = np.array(1, A.dtype)
     exp, tanh, add, div = np.exp, np.tanh, np.add, np.divide
     h, c = h_0, c_0
     with np.errstate(over="ignore"):
-        for a, s, s_o, s_i, s_f, g, c_new, tc, h_new in zip(A, S, S_o, S_i, S_f, G, Cs, TC, hs):
+        for a, s, s_i, s_f, s_o, g, c_new, tc, h_new in zip(A, S, S_i, S_f, S_o, G, Cs, TC, hs):
             W_hid.dot(h, p)
-            add(a, p, a)                      # -a_o, -a_i, -a_f, a_g
+            add(a, p, a)                      # -a_i, -a_f, -a_o, a_g
             exp(s, s)
-            add(s, one, s)                    # s = 1 / o, 1 / i, 1 / f
+            add(s, one, s)                    # s = 1 / i, 1 / f, 1 / o
             tanh(g, g)
             div(c, s_f, c_new)                # c' = f c + i g
             div(g, s_i, ig)
@@ -95,9 +89,9 @@ def forward_loop(weights, X, state_0, activation=None):
 
 
 def backward_loop(dhs, cache, dc_T=None):
-    """Pre-activation gradients of ``i, f, o, g`` (T, 4H, B) in the weights' order, what each
-    matrix read (``h_{t-1}``), and ``(dh_0, dc_0)``. ``dc_T`` (H, B), if given, is the
-    gradient that reaches the last cell state from beyond the sequence.
+    """Pre-activation gradients of ``i, f, o, g`` (T, 4H, B), what each matrix read
+    (``h_{t-1}``), and ``(dh_0, dc_0)``. ``dc_T`` (H, B), if given, is the gradient that
+    reaches the last cell state from beyond the sequence.
 
     Backwards through ``c' = f c + i g`` and ``h' = o tanh(c')``::
 
@@ -105,38 +99,37 @@ def backward_loop(dhs, cache, dc_T=None):
         da_o = dh' tanh(c') o (1 - o)
         da_i = dc g i (1 - i),  da_f = dc c f (1 - f),  da_g = dc i (1 - g^2)
         dc  -> f dc                                the additive path: only a product by f
-        dh  -> W_hid^T [da_o; da_i; da_f; da_g]
+        dh  -> W_hid^T [da_i; da_f; da_o; da_g]
     """
     h_0, c_0 = cache.state_0
     H = h_0.shape[0]
     s = cache.saved
     I, F, O, G, Cs, TC = s["i"], s["f"], s["o"], s["g"], s["c"], s["tanh_c"]
     T, _, B = dhs.shape
-    W_hid_T = np.ascontiguousarray(
-        np.concatenate([cache.weights[k][:, :H] for k in _ORDER]).T)    # (H, 4H)
+    W_hid_T = np.ascontiguousarray(np.concatenate([W[:, :H] for W in cache.weights[:4]]).T)  # (H, 4H)
     # Every factor that does not depend on the carried gradients, for all steps at once
-    # (vectorised over T): the loop is then five products, two additions and one GEMM.
+    # (vectorised over T): the loop is then six products, two additions and one GEMM.
     P_o = TC * O * (1.0 - O)                          # da_o = dh P_o
     K = O * (1.0 - TC * TC)                           # dc += dh K
-    M = np.empty((T, 3, H, B), dhs.dtype)             # [da_i; da_f; da_g] = dc M
-    M[:, 0] = G * I * (1.0 - I)
-    M[:, 1] = previous_states(c_0, Cs) * F * (1.0 - F)
-    M[:, 2] = I * (1.0 - G * G)
-    dA = np.empty((T, 4, H, B), dhs.dtype)            # rows o, i, f, g
+    M_if = np.empty((T, 2, H, B), dhs.dtype)          # [da_i; da_f] = dc M_if
+    M_if[:, 0] = G * I * (1.0 - I)
+    M_if[:, 1] = previous_states(c_0, Cs) * F * (1.0 - F)
+    M_g = I * (1.0 - G * G)                           # da_g = dc M_g
+    dA = np.empty((T, 4, H, B), dhs.dtype)            # rows i, f, o, g
     dh, tmp = np.zeros_like(h_0), np.empty_like(h_0)
     dc = np.zeros_like(c_0) if dc_T is None else dc_T
     mul, add = np.multiply, np.add
     for t in reversed(range(T)):
         add(dh, dhs[t], dh)
-        mul(dh, P_o[t], dA[t, 0])
+        mul(dh, P_o[t], dA[t, 2])
         mul(dh, K[t], tmp)
         add(dc, tmp, dc)
-        mul(dc, M[t], dA[t, 1:])                      # dc broadcast over i, f, g
+        mul(dc, M_if[t], dA[t, :2])                   # dc broadcast over i and f
+        mul(dc, M_g[t], dA[t, 3])
         mul(dc, F[t], dc)
         W_hid_T.dot(dA[t].reshape(4 * H, B), dh)
-    dA = dA[:, [1, 2, 0, 3]].reshape(T, 4 * H, B)     # back to the weights' order i, f, o, c
     H_prev = previous_states(h_0, cache.hs)
-    return dA, [H_prev] * 4, (dh, dc)
+    return dA.reshape(T, 4 * H, B), [H_prev] * 4, (dh, dc)
 
 
 CELL = Cell(
