@@ -26,6 +26,9 @@ def main(argv=None):
     p.add_argument("--case-timeout", type=float, default=sandbox.Limits.case_timeout)
     p.add_argument("--notebook-timeout", type=float, default=sandbox.Limits.notebook_timeout)
     args = p.parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):  # the log quotes students' text, which may not be valid Unicode
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s", stream=sys.stdout)
     course = pipeline.Course(args.course)
     names = args.assignments or sorted(specs.ASSIGNMENTS)
