@@ -8,13 +8,14 @@ submissions, beside honest ones, is in ``test_grading.py``.
 """
 
 import json
+import os
 import types
 
 import nbformat
 import pytest
 
 from grading_support import ASSIGNMENTS, ROOT, as_data, data_cell, release, solved
-from rnngrade import notebook, pipeline, runner, specs
+from rnngrade import __main__, notebook, pipeline, runner, specs
 
 NB = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
 
@@ -159,4 +160,44 @@ def test_autograded_notebook_and_test_cell_notes_survive_malformed_metadata(a):
     nbformat.writes(out).encode("utf-8")  # valid text, so it can be written
     notes = pipeline.test_cell_notes(release(a), nb)
     assert notes == [f"test cell {spec.parts[0].grade_id} was deleted (graded all the same, with the grader's own tests)"]
+
+
+def _course(tmp_path, monkeypatch):
+    """A course directory with an autograded folder for every assignment (nothing else)."""
+    monkeypatch.setenv("PATH", os.environ["PATH"])  # pipeline.Course puts the environment's bin/ first
+    (tmp_path / "nbgrader_config.py").write_text("")
+    for a in ASSIGNMENTS:
+        (tmp_path / "autograded" / "someone" / a).mkdir(parents=True)
+    return str(tmp_path)
+
+
+def test_grade_goes_on_to_feedback_and_export_after_a_grader_error(tmp_path, monkeypatch, capsys):
+    """``python -m rnngrade all`` (``make grade``): a grader error in one assignment still lets
+    the others be graded, feedback and export run, and the exit status says so afterwards."""
+    calls = []
+
+    def autograde(course, name, *args, **kwargs):
+        calls.append(("autograde", name))
+        if name == "forward_and_scan":
+            raise pipeline.GraderError("1 submission(s) of forward_and_scan could not be graded")
+        if name == "gru_bptt":
+            raise RuntimeError("nbgrader generate_assignment failed")
+        return {}
+
+    def feedback(course, name):
+        calls.append(("feedback", name))
+        if name == "mgu":
+            raise RuntimeError("nbgrader generate_feedback failed")
+
+    monkeypatch.setattr(pipeline, "autograde", autograde)
+    monkeypatch.setattr(pipeline, "feedback", feedback)
+    monkeypatch.setattr(pipeline, "export", lambda course, to: calls.append(("export", to)))
+    status = __main__.main(["all", "--no-sandbox", "--course", _course(tmp_path, monkeypatch)])
+    err = capsys.readouterr().err
+    assert calls == ([("autograde", a) for a in ASSIGNMENTS] + [("feedback", a) for a in ASSIGNMENTS]
+                     + [("export", "grades.csv")])
+    assert status == 1
+    assert "ERROR: 1 submission(s) of forward_and_scan could not be graded" in err
+    assert "ERROR: gru_bptt: not graded because of an error in the grader: RuntimeError: nbgrader generate_assignment failed" in err
+    assert "ERROR: mgu: feedback failed: nbgrader generate_feedback failed" in err
 
