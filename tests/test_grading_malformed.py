@@ -147,7 +147,7 @@ def test_cells_with_malformed_metadata_run_as_ordinary_cells(a):
 
 @pytest.mark.parametrize("a", ASSIGNMENTS)
 def test_autograded_notebook_and_test_cell_notes_survive_malformed_metadata(a):
-    nb, spec, sol, test = _bad_metadata(a)
+    nb, spec, _, _ = _bad_metadata(a)
     last = data_cell(nb, spec.parts[-1].function)
     last["source"] = "# \ud800\n" + last["source"]
     result = runner.NotebookResult({p.grade_id: runner.PartResult(p.grade_id, 0.0, float(p.points), ["wrong"])
