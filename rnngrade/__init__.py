@@ -6,6 +6,7 @@
 - ``judge``       compares the results with the reference, in the grader's process
 - ``restricted``  the copy of rnnlib a submission sees while graded (reference removed)
 - ``sandbox``     bubblewrap isolation and resource limits for the harness's process
+- ``notebook``    reads a submitted notebook as untrusted data (malformed fields count as absent)
 - ``runner``      grades one notebook: the above, with time limits, crashes and restarts
 - ``pipeline``    the instructor's commands on nbgrader's course directory and gradebook
 - ``incell``      the same checks run inside a notebook (the solutions' hidden test cells)

@@ -1,14 +1,25 @@
-"""Command line: ``python -m rnngrade autograde|feedback|export|all`` (see ``--help``)."""
+"""Command line: ``python -m rnngrade autograde|feedback|export|all`` (see ``--help``).
+
+``all`` (behind ``make grade``) runs the three steps in one go and always goes on to feedback
+and export. The exit status is 0 when every submission was graded, broken ones included (they
+are recorded with the points they earned and notes for the student); 1, after everything that
+could be done was done, when something failed on the grader's side; 2 when it could not start.
+"""
 
 import argparse
 import logging
 import os
 import sys
+import traceback
 
 from . import pipeline, sandbox, specs
 
 
-def main(argv=None):
+def _error(text):
+    print(f"ERROR: {text}", file=sys.stderr, flush=True)
+
+
+def _parser():
     p = argparse.ArgumentParser(prog="python -m rnngrade", description=(
         "Grade the course's assignments outside the students' kernels. Run from the course "
         "directory (the one with nbgrader_config.py) or pass --course."))
@@ -25,53 +36,103 @@ def main(argv=None):
     p.add_argument("--cell-timeout", type=float, default=sandbox.Limits.cell_timeout)
     p.add_argument("--case-timeout", type=float, default=sandbox.Limits.case_timeout)
     p.add_argument("--notebook-timeout", type=float, default=sandbox.Limits.notebook_timeout)
+    return p
+
+
+def _sandbox_ok(args):
+    """Whether students' code may run: in the sandbox, or without it when asked to (loudly)."""
+    if args.no_sandbox:
+        print("WARNING: grading WITHOUT the sandbox (--no-sandbox): students' code runs with your "
+              "rights and can read or change any file you can, including the gradebook.",
+              file=sys.stderr, flush=True)
+        return True
+    try:
+        sandbox.check_available()
+        return True
+    except sandbox.SandboxUnavailable as exc:
+        _error(f"{exc}.\nThe grader will not run students' code unsandboxed unless you "
+               f"pass --no-sandbox (see README, Grading security).")
+        return False
+
+
+def _autograde(args, course, names):
+    """Grade every assignment in ``names``; 1 if something failed on the grader's side, else 0."""
+    status = 0
+    limits = sandbox.Limits(cell_timeout=args.cell_timeout, case_timeout=args.case_timeout,
+                            notebook_timeout=args.notebook_timeout)
+    report = []
+    for name in names:
+        try:
+            results = pipeline.autograde(course, name, args.student, use_sandbox=not args.no_sandbox,
+                                         jobs=args.jobs, limits=limits, report=report)
+        except pipeline.GraderError as exc:
+            _error(exc)
+            status = 1
+            continue
+        except Exception as exc:  # noqa: BLE001 (one assignment's failure must not stop the others)
+            traceback.print_exc()
+            _error(f"{name}: not graded because of an error in the grader: {type(exc).__name__}: {exc}")
+            status = 1
+            continue
+        if results:
+            times = sorted(r.seconds for r in results.values())
+            print(f"{name}: {len(results)} submission(s) graded; median {times[len(times) // 2]:.2f} s, "
+                  f"max {times[-1]:.2f} s per submission", flush=True)
+        else:
+            print(f"{name}: no submissions in submitted/*/{name}/", flush=True)
+    if args.report:
+        os.makedirs(os.path.dirname(os.path.abspath(args.report)), exist_ok=True)
+        with open(args.report, "w") as f:
+            f.write(pipeline.dumps_report(report))
+    return status
+
+
+def _feedback(course, names):
+    """Feedback for every assignment in ``names`` that has autograded submissions; 1 if some failed."""
+    status = 0
+    for name in names:
+        if any((course.root / "autograded").glob(f"*/{name}")):
+            try:
+                pipeline.feedback(course, name)
+            except RuntimeError as exc:
+                _error(f"{name}: feedback failed: {exc}")
+                status = 1
+                continue
+            print(f"{name}: feedback written to feedback/<student>/{name}/", flush=True)
+    return status
+
+
+def _export(course, to):
+    try:
+        pipeline.export(course, to)
+    except RuntimeError as exc:
+        _error(f"export failed: {exc}")
+        return 1
+    print(f"grades exported to {to}", flush=True)
+    return 0
+
+
+def main(argv=None):
+    p = _parser()
     args = p.parse_args(argv)
+    unknown = sorted(set(args.assignments) - set(specs.ASSIGNMENTS))
+    if unknown:
+        p.error(f"no grading spec for {', '.join(unknown)}; expected one of {', '.join(sorted(specs.ASSIGNMENTS))}")
+    for stream in (sys.stdout, sys.stderr):  # the log quotes students' text, which may not be valid Unicode
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s", stream=sys.stdout)
     course = pipeline.Course(args.course)
     names = args.assignments or sorted(specs.ASSIGNMENTS)
     status = 0
-
     if args.command in ("autograde", "all"):
-        if args.no_sandbox:
-            print("WARNING: grading WITHOUT the sandbox (--no-sandbox): students' code runs with your "
-                  "rights and can read or change any file you can, including the gradebook.",
-                  file=sys.stderr, flush=True)
-        else:
-            try:
-                sandbox.check_available()
-            except sandbox.SandboxUnavailable as exc:
-                print(f"ERROR: {exc}.\nThe grader will not run students' code unsandboxed unless you "
-                      f"pass --no-sandbox (see README, Grading security).", file=sys.stderr)
-                return 2
-        limits = sandbox.Limits(cell_timeout=args.cell_timeout, case_timeout=args.case_timeout,
-                                notebook_timeout=args.notebook_timeout)
-        report = []
-        for name in names:
-            try:
-                results = pipeline.autograde(course, name, args.student, use_sandbox=not args.no_sandbox,
-                                             jobs=args.jobs, limits=limits, report=report)
-            except pipeline.GraderError as exc:
-                print(f"ERROR: {exc}", file=sys.stderr, flush=True)
-                status = 1
-                continue
-            if results:
-                times = sorted(r.seconds for r in results.values())
-                print(f"{name}: {len(results)} submission(s) graded; median {times[len(times) // 2]:.2f} s, "
-                      f"max {times[-1]:.2f} s per submission", flush=True)
-            else:
-                print(f"{name}: no submissions in submitted/*/{name}/", flush=True)
-        if args.report:
-            os.makedirs(os.path.dirname(os.path.abspath(args.report)), exist_ok=True)
-            with open(args.report, "w") as f:
-                f.write(pipeline.dumps_report(report))
+        if not _sandbox_ok(args):
+            return 2
+        status |= _autograde(args, course, names)
     if args.command in ("feedback", "all"):
-        for name in names:
-            if any((course.root / "autograded").glob(f"*/{name}")):
-                pipeline.feedback(course, name)
-                print(f"{name}: feedback written to feedback/<student>/{name}/", flush=True)
+        status |= _feedback(course, names)
     if args.command in ("export", "all"):
-        pipeline.export(course, args.to)
-        print(f"grades exported to {args.to}", flush=True)
+        status |= _export(course, args.to)
     return status
 
 

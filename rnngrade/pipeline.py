@@ -20,11 +20,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import traceback
 import warnings
 
 import nbformat
 
 from . import runner, sandbox, specs
+from .notebook import NotebookError, cell_source, nbgrader_meta, read_notebook
 
 log = logging.getLogger("rnngrade")
 
@@ -88,18 +90,19 @@ def _verdict_text(part):
 
 
 def autograded_notebook(course, spec, result, submitted):
-    """The release notebook with the student's solution cells and the grader's verdicts."""
+    """The release notebook with the student's solution cells and the grader's verdicts.
+
+    ``submitted`` is the notebook as ``read_notebook`` returned it, or None if it could not be read.
+    """
     release = nbformat.read(course.root / "assignments" / spec.name / spec.notebook, as_version=4)
     nb = copy.deepcopy(release)
     theirs = {}
-    if submitted is not None:
-        for cell in submitted.get("cells", []):
-            meta = cell.get("metadata", {}) if isinstance(cell, dict) else {}
-            gid = (meta.get("nbgrader") or {}).get("grade_id") if isinstance(meta, dict) else None
-            if isinstance(gid, str) and (meta.get("nbgrader") or {}).get("solution"):
-                theirs.setdefault(gid, runner._source(cell))
+    for cell in submitted["cells"] if submitted is not None else []:
+        meta = nbgrader_meta(cell)
+        if "grade_id" in meta and meta.get("solution"):
+            theirs.setdefault(meta["grade_id"], cell_source(cell))
     for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
+        meta = nbgrader_meta(cell)
         if meta.get("solution") and meta.get("grade_id") in theirs:
             cell.source = theirs[meta["grade_id"]]
         if cell.cell_type == "code":
@@ -118,18 +121,18 @@ def autograded_notebook(course, spec, result, submitted):
 
 
 def test_cell_notes(release, submitted):
-    """Notes on test cells the student deleted or edited (the grader uses its own tests anyway)."""
+    """Notes on test cells the student deleted or edited (the grader uses its own tests anyway);
+    ``submitted`` as for ``autograded_notebook``."""
     if submitted is None:
         return []
     theirs = {}
-    for cell in submitted.get("cells", []):
-        meta = cell.get("metadata", {}) if isinstance(cell, dict) else {}
-        gid = (meta.get("nbgrader") or {}).get("grade_id") if isinstance(meta, dict) else None
-        if isinstance(gid, str):
-            theirs[gid] = runner._source(cell)
+    for cell in submitted["cells"]:
+        meta = nbgrader_meta(cell)
+        if "grade_id" in meta:
+            theirs[meta["grade_id"]] = cell_source(cell)
     notes = []
     for cell in release.cells:
-        meta = cell.metadata.get("nbgrader", {})
+        meta = nbgrader_meta(cell)
         if meta.get("grade") and not meta.get("solution"):
             gid = meta["grade_id"]
             if gid not in theirs:
@@ -151,8 +154,10 @@ def _timestamp(folder):
 
 
 def _record(course, spec, student, result, submitted_nb, timestamp):
+    """Write the points into the gradebook and the autograded notebook."""
     from nbgrader.api import Gradebook, MissingEntry
 
+    autograded = autograded_notebook(course, spec, result, submitted_nb)
     with warnings.catch_warnings(), Gradebook(course.db_url) as gb:
         # nbgrader's add_submission trips a harmless SQLAlchemy autoflush warning
         warnings.simplefilter("ignore")
@@ -174,11 +179,46 @@ def _record(course, spec, student, result, submitted_nb, timestamp):
         gb.db.commit()
     out = course.root / "autograded" / student / spec.name
     out.mkdir(parents=True, exist_ok=True)
-    nbformat.write(autograded_notebook(course, spec, result, submitted_nb), out / spec.notebook)
+    # the verdicts quote the student's code (its exception messages), which may not be valid Unicode
+    with open(out / spec.notebook, "w", encoding="utf-8", errors="replace") as f:
+        nbformat.write(autograded, f)
+
+
+def _write_log(course, assignment, student, text):
+    """The instructor's log of one submission (invalid Unicode from the student's code escaped)."""
+    logdir = course.root / "grading_logs" / assignment
+    logdir.mkdir(parents=True, exist_ok=True)
+    (logdir / f"{student}.txt").write_text(text, errors="backslashreplace")
+
+
+def _log_result(course, spec, student, result, use_sandbox, report):
+    """One graded submission: its log file, its line in the grader's log, its report entry."""
+    assignment = spec.name
+    _write_log(course, assignment, student,
+               f"{assignment} {student}: {result.score:g}/{spec.total:g} in {result.seconds:.2f} s, "
+               f"sandbox: {use_sandbox}\n"
+               + "".join(f"{k}: {v.score:g}/{v.max_score:g} {' | '.join(v.messages)}\n" for k, v in result.parts.items())
+               + "".join(f"note: {n}\n" for n in result.log)
+               + "--- start of the output of the student's code ---\n" + result.output)
+    line = (f"{assignment} {student}: {result.score:g}/{spec.total:g} points in {result.seconds:.2f} s"
+            f"{'' if use_sandbox else ' (NO SANDBOX)'}"
+            + (f"; {'; '.join(result.log[:3])}" if result.log else ""))
+    (log.warning if result.error or result.log else log.info)(line)
+    if report is not None:
+        report.append({"assignment": assignment, "student": student, "score": result.score,
+                       "max": spec.total, "seconds": round(result.seconds, 3),
+                       "parts": {k: v.score for k, v in result.parts.items()},
+                       "sandbox": use_sandbox, "notes": result.log})
 
 
 def autograde(course, assignment, students=None, use_sandbox=True, jobs=1, limits=None, report=None):
-    """Grade every submission of ``assignment``; return {student: NotebookResult}."""
+    """Grade every submission of ``assignment``; return {student: NotebookResult}.
+
+    A broken submission (unreadable, malformed, crashing) is graded like any other: it gets the
+    points it earned and notes saying what was wrong. An error on the grader's side while grading
+    a submission is logged with the student's name and the others are graded all the same; then
+    GraderError is raised.
+    """
     spec = specs.get(assignment)
     _ensure_in_gradebook(course, spec)
     students = students or course.students(assignment)
@@ -186,52 +226,40 @@ def autograde(course, assignment, students=None, use_sandbox=True, jobs=1, limit
     results = {}
     jobdir = runner.prepare_jobdir(spec)
 
-    def one(slot_student):
-        slot, student = slot_student
+    def one(slot, student):
         folder = course.root / "submitted" / student / assignment
         path = folder / spec.notebook
         result = runner.grade_notebook(path, spec, limits, use_sandbox=use_sandbox, slot=slot, workdir=jobdir)
         try:
-            submitted_nb = runner.read_notebook(path)
-        except runner.NotebookError:
+            submitted_nb = read_notebook(path)
+        except NotebookError:
             submitted_nb = None
         release = nbformat.read(course.root / "assignments" / assignment / spec.notebook, as_version=4)
         result.log += test_cell_notes(release, submitted_nb)
-        return student, result, submitted_nb, _timestamp(folder)
+        return result, submitted_nb, _timestamp(folder)
 
     errors = []
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(one, (i % max(1, jobs), s)) for i, s in enumerate(students)]
-        for fut in concurrent.futures.as_completed(futures):
-            try:
-                student, result, submitted_nb, ts = fut.result()
-            except Exception as exc:  # noqa: BLE001 (a grader bug must not lose the others' grades)
-                log.error("%s: grading failed with a grader error: %r", assignment, exc)
-                errors.append(repr(exc))
-                continue
-            _record(course, spec, student, result, submitted_nb, ts)
-            results[student] = result
-            logdir = course.root / "grading_logs" / assignment
-            logdir.mkdir(parents=True, exist_ok=True)
-            (logdir / f"{student}.txt").write_text(
-                f"{assignment} {student}: {result.score:g}/{spec.total:g} in {result.seconds:.2f} s, "
-                f"sandbox: {use_sandbox}\n"
-                + "".join(f"{k}: {v.score:g}/{v.max_score:g} {' | '.join(v.messages)}\n" for k, v in result.parts.items())
-                + "".join(f"note: {n}\n" for n in result.log)
-                + "--- start of the output of the student's code ---\n" + result.output)
-            line = (f"{assignment} {student}: {result.score:g}/{spec.total:g} points in {result.seconds:.2f} s"
-                    f"{'' if use_sandbox else ' (NO SANDBOX)'}"
-                    + (f"; {'; '.join(result.log[:3])}" if result.log else ""))
-            (log.warning if result.error or result.log else log.info)(line)
-            if report is not None:
-                report.append({"assignment": assignment, "student": student, "score": result.score,
-                               "max": spec.total, "seconds": round(result.seconds, 3),
-                               "parts": {k: v.score for k, v in result.parts.items()},
-                               "sandbox": use_sandbox, "notes": result.log})
-    shutil.rmtree(jobdir, ignore_errors=True)
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = {pool.submit(one, i % max(1, jobs), s): s for i, s in enumerate(students)}
+            for fut in concurrent.futures.as_completed(futures):
+                student = futures[fut]
+                try:
+                    result, submitted_nb, ts = fut.result()
+                    _record(course, spec, student, result, submitted_nb, ts)
+                except Exception as exc:  # noqa: BLE001 (a grader bug must not lose the others' grades)
+                    log.error("%s %s: not graded because of an error in the grader: %r", assignment, student, exc)
+                    _write_log(course, assignment, student, f"{assignment} {student}: not graded because of an "
+                               f"error in the grader (a previous grade, if any, is kept)\n{traceback.format_exc()}")
+                    errors.append(f"{student}: {exc!r}")
+                    continue
+                results[student] = result
+                _log_result(course, spec, student, result, use_sandbox, report)
+    finally:
+        shutil.rmtree(jobdir, ignore_errors=True)
     if errors:
         raise GraderError(f"{len(errors)} submission(s) of {assignment} could not be graded because of "
-                          f"an error in the grader (their previous grades, if any, are kept): {errors[:3]}")
+                          f"an error in the grader (their previous grades, if any, are kept): {'; '.join(errors[:3])}")
     return results
 
 

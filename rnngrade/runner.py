@@ -1,7 +1,7 @@
 """Grade one submitted notebook: run its code in a separate process, judge the results here.
 
-``grade_notebook(path, assignment)`` reads the notebook (as data: it is never executed in this
-process), picks the code cells to run, starts the harness (``rnngrade.harness``) in a sandbox
+``grade_notebook(path, assignment)`` reads the notebook (as data, with ``rnngrade.notebook``: it
+is never executed in this process), picks the code cells to run, starts the harness (``rnngrade.harness``) in a sandbox
 (``rnngrade.sandbox``), sends it the cells and then the test cases of every graded part one at
 a time, and judges each reply in this process with ``rnngrade.judge`` against the reference
 computed by ``rnngrade.specs``. A crash or a hang costs the case it happened in (and the rest
@@ -23,8 +23,8 @@ import threading
 import time
 
 from . import judge, restricted, sandbox, specs, wire
+from .notebook import NotebookError, cell_source, nbgrader_meta, problems, read_notebook
 
-MAX_NOTEBOOK_BYTES = 20 << 20
 MAX_REPLY_BYTES = 64 << 20
 HERE = pathlib.Path(__file__).parent
 
@@ -54,54 +54,19 @@ class NotebookResult:
         return sum(p.score for p in self.parts.values())
 
 
-class NotebookError(ValueError):
-    """The submitted file is not a gradable notebook (message says why)."""
-
-
-def read_notebook(path):
-    """Parse a submitted notebook as untrusted data; return its dict or raise NotebookError."""
-    path = pathlib.Path(path)
-    if path.is_symlink() or (path.exists() and not path.is_file()):
-        raise NotebookError(f"{path.name} is not a regular file")
-    if not path.exists():
-        raise NotebookError(f"{path.name} is missing from the submission")
-    size = path.stat().st_size
-    if size > MAX_NOTEBOOK_BYTES:
-        raise NotebookError(f"{path.name} is {size / 2**20:.0f} MiB; the limit is {MAX_NOTEBOOK_BYTES >> 20} MiB")
-    try:
-        nb = json.loads(path.read_bytes().decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise NotebookError(f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise NotebookError(f"{path.name} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
-    except RecursionError:
-        raise NotebookError(f"{path.name} is nested too deeply to be a notebook") from None
-    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list) or nb.get("nbformat") != 4:
-        raise NotebookError(f"{path.name} is JSON but not a version-4 Jupyter notebook")
-    return nb
-
-
-def _source(cell):
-    src = cell.get("source", "")
-    if isinstance(src, list):
-        src = "".join(s for s in src if isinstance(s, str))
-    return src if isinstance(src, str) else ""
-
-
 def code_cells(nb, assignment):
-    """The cells to run: every code cell except autograder test cells and skipped provided cells."""
+    """The cells to run: every code cell except autograder test cells and skipped provided cells.
+    A cell whose nbgrader metadata is malformed runs as an ordinary cell."""
     cells = []
     for i, cell in enumerate(nb["cells"]):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        meta = cell.get("metadata", {})
-        meta = meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
-        meta = meta if isinstance(meta, dict) else {}
+        meta = nbgrader_meta(cell)
         if meta.get("grade") and not meta.get("solution"):
             continue  # a test cell: the grader runs its own tests
         if meta.get("grade_id") in assignment.skip_cells:
             continue  # provided timing / training cells: not graded, only slow
-        cells.append({"index": i, "source": _source(cell)})
+        cells.append({"index": i, "source": cell_source(cell)})
     return cells
 
 
@@ -223,10 +188,8 @@ def _describe_cells(reports, nb_cells):
         if rep.get("status") in ("error", "timeout"):
             idx = rep.get("cell")
             where = f"cell {idx + 1}" if isinstance(idx, int) else "a cell"
-            gid = ""
-            if isinstance(idx, int) and 0 <= idx < len(nb_cells):
-                meta = nb_cells[idx].get("metadata", {}) if isinstance(nb_cells[idx], dict) else {}
-                gid = ((meta.get("nbgrader") or {}).get("grade_id") if isinstance(meta, dict) else "") or ""
+            known = isinstance(idx, int) and 0 <= idx < len(nb_cells)
+            gid = nbgrader_meta(nb_cells[idx]).get("grade_id", "") if known else ""
             what = "ran out of time" if rep["status"] == "timeout" else f"raised {str(rep.get('message'))[:300]}"
             lines.append(f"{where}{f' ({gid})' if gid else ''} {what}")
     return lines
@@ -256,7 +219,7 @@ def grade_cells(nb, assignment, limits=None, use_sandbox=True, slot=0, workdir=N
     start = time.monotonic()
     deadline_all = start + limits.notebook_timeout
     cells = code_cells(nb, assignment)
-    log = []
+    log = problems(nb)
     owned = workdir is None
     jobdir = workdir or prepare_jobdir(assignment)
 

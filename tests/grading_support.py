@@ -1,6 +1,7 @@
 """Helpers for the grading tests: build submissions from the release and the solutions."""
 
 import copy
+import json
 import os
 import re
 import shutil
@@ -63,6 +64,21 @@ def replace_solution(nb, grade_id, body):
     new = [indent + l for l in body.strip("\n").splitlines()]
     c.source = "\n".join(lines[: start + 1] + new + lines[end:])
     return nb
+
+
+def as_data(nb):
+    """``nb`` as plain JSON data (dicts and lists, sources as strings), free to be made malformed."""
+    return json.loads(json.dumps(nb))
+
+
+def data_cell(data, grade_id):
+    """The cell ``grade_id`` of a notebook held as plain data (which may be malformed already)."""
+    def gid(c):
+        try:
+            return c["metadata"]["nbgrader"]["grade_id"]
+        except (TypeError, KeyError):
+            return None
+    return next(c for c in data["cells"] if gid(c) == grade_id)
 
 
 def make_course(tmp):

@@ -1,21 +1,26 @@
 """The out-of-kernel grader on a full round trip, the way an instructor runs it.
 
 A scratch course directory gets, for every assignment, the solved notebook, the blank release,
-typical student mistakes, cheats and broken submissions. ``python -m rnngrade all`` (the command
-behind ``make grade``) autogrades them, writes feedback and exports the CSV; the tests then read
-the gradebook. Every expected score below is derived from which part a submission breaks: the
+typical student mistakes, cheats, and broken submissions (unreadable files, notebooks malformed
+inside). ``python -m rnngrade all`` (the command behind ``make grade``) autogrades them, writes
+feedback and exports the CSV; the tests then read the gradebook. Every expected score below is derived from which part a submission breaks: the
 part's points are lost, the others kept.
 """
 
 import copy
 import csv
+import html
 import json
+import os
 import re
+import shutil
 
+import nbformat
 import pytest
 
-from grading_support import (ASSIGNMENTS, add_cell, cell, make_course, mutate, release, replace_solution,
-                             rnngrade, scores, solved, submit)
+from grading_support import (ASSIGNMENTS, add_cell, as_data, cell, data_cell, make_course, mutate, release,
+                             replace_solution, rnngrade, scores, solved, submit)
+from rnngrade import pipeline, runner
 
 POINTS = {
     "forward_and_scan": {"test_sigmoid": 2, "test_rnn_step": 3, "test_gru_step": 5, "test_scan": 3},
@@ -99,6 +104,52 @@ LOOPING_PART = {"forward_and_scan": ("gru_step", "test_gru_step"), "gru_bptt": (
                 "mgu": ("mgu_backward", "test_mgu_backward"), "lstm": ("lstm_backward", "test_lstm_backward")}
 
 
+def malformed(a):
+    """Submissions malformed inside the notebook: {student: (plain data, the parts they lose)}.
+
+    The grader runs what it can read, notes the rest, and so loses only the parts whose code it
+    could not read.
+    """
+    solutions, (first, first_part), (looping, looping_part) = list(REFERENCE_CALLS[a]), FIRST_PART[a], LOOPING_PART[a]
+    out = {}
+    nb = as_data(solved(a))
+    cells = [data_cell(nb, g) for g in (*solutions[:3], "imports", first_part, "intro")]
+    cells[0]["metadata"]["nbgrader"] = "x"
+    cells[1]["metadata"] = "x"
+    cells[2]["metadata"]["nbgrader"]["solution"] = "yes"
+    cells[3]["metadata"]["nbgrader"]["grade_id"] = [1, 2]
+    cells[4]["metadata"]["nbgrader"] = [1, 2]
+    cells[5]["metadata"]["nbgrader"] = 3
+    out["bad-metadata"] = (nb, set())
+    nb = as_data(solved(a))
+    data_cell(nb, first)["source"] = 42
+    data_cell(nb, looping)["source"] = ["def f():\n", 1]
+    data_cell(nb, "imports")["outputs"] = "x"
+    out["bad-source"] = (nb, {first_part, looping_part})
+    nb = as_data(solved(a))
+    last = data_cell(nb, solutions[-1])
+    last["source"] = "# a lone surrogate: \ud800\n" + last["source"]
+    nb["cells"][2:2] = [as_data(nbformat.v4.new_code_cell('raise RuntimeError("bad \\ud800 text")')),
+                        as_data(nbformat.v4.new_code_cell("# a NUL: \x00\n"))]
+    out["bad-unicode"] = (nb, set())
+    nb = as_data(solved(a))
+    nb["cells"][2:2] = [42, "x", None, [], {"source": "raise SystemExit(1)"},
+                        {"cell_type": "python", "metadata": {}, "source": "import os\nos._exit(3)"}]
+    out["bad-cells"] = (nb, set())
+    return out
+
+
+def _huge_number():
+    text = json.dumps(dict(as_data(solved("mgu")), metadata={"n": "HUGE"}))
+    return text.replace('"HUGE"', "1" * 5000).encode()  # valid JSON, beyond Python's int() digit limit
+
+
+# Malformed files: their content is the same whatever the assignment, so one assignment suffices
+BROKEN_FILES = {"empty-file": b"", "json-list": b"[]", "huge-number": _huge_number,
+                "deeply-nested": b'{"cells": [], "nbformat": 4, "metadata": {"n": ' + b"[" * 500 + b"]" * 500 + b"}}"}
+BROKEN_FILES_IN = "mgu"
+
+
 def expected_scores():
     """{(assignment, student): {grade_id: points}} for every submission made below."""
     exp = {}
@@ -113,8 +164,13 @@ def expected_scores():
         exp[a, "calls-reference"] = zero
         exp[a, "patched-checks"] = dict(zero, **{FIRST_PART[a][1]: full[FIRST_PART[a][1]]})
         exp[a, "endless-function"] = dict(full, **{LOOPING_PART[a][1]: 0})
+        for student, (_, lost) in malformed(a).items():
+            exp[a, student] = {k: (0 if k in lost else v) for k, v in full.items()}
     for a, student, _, _, _, broken in MISTAKES:
         exp[a, student] = {k: (0 if k in broken else v) for k, v in POINTS[a].items()}
+    for student in BROKEN_FILES:
+        exp[BROKEN_FILES_IN, student] = {k: 0 for k in POINTS[BROKEN_FILES_IN]}
+    exp[BROKEN_FILES_IN, "huge-number"] = dict(POINTS[BROKEN_FILES_IN])
     return exp
 
 
@@ -149,6 +205,10 @@ def submissions(course):
         half = copy.deepcopy(blank)
         cell(half, first_cell).source = cell(good, first_cell).source
         submit(course, "patched-checks", a, add_cell(half, PATCH_CHECKS))
+        for student, (nb, _) in malformed(a).items():
+            submit(course, student, a, raw=json.dumps(nb).encode())
+    for student, content in BROKEN_FILES.items():
+        submit(course, student, BROKEN_FILES_IN, raw=content() if callable(content) else content)
     for a, student, cell_id, old, new, _ in MISTAKES:
         submit(course, student, a, mutate(solved(a), cell_id, old, new))
 
@@ -160,8 +220,14 @@ def graded(tmp_path_factory, sandbox_flag):
     report = course / "report.json"
     proc = rnngrade(course, "all", *sandbox_flag, "--jobs", "2", "--cell-timeout", "3", "--case-timeout", "3",
                     "--notebook-timeout", "120", "--report", str(report))
+    return course, proc, json.loads(report.read_text()) if report.exists() else []
+
+
+def test_broken_submissions_do_not_fail_the_run(graded):
+    """Broken submissions are the students' problem: recorded, and the run exits 0."""
+    _, proc, _ = graded
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
-    return course, proc.stdout, json.loads(report.read_text())
+    assert not re.search(r"^ERROR", proc.stdout + proc.stderr, re.M), proc.stdout[-4000:] + proc.stderr[-4000:]
 
 
 def test_every_submission_scores_what_it_solved(graded, grading_report):
@@ -179,7 +245,8 @@ def test_every_submission_scores_what_it_solved(graded, grading_report):
 
 
 def test_log_names_what_went_wrong(graded):
-    course, stdout, _ = graded
+    course, proc, _ = graded
+    stdout = proc.stdout
     for a in ASSIGNMENTS:
         log = {s: (course / "grading_logs" / a / f"{s}.txt").read_text() for s in
                ("invalid-json", "missing-notebook", "not-a-notebook", "deleted-tests", "edited-tests",
@@ -196,6 +263,46 @@ def test_log_names_what_went_wrong(graded):
         assert f"{a} invalid-json: 0/" in stdout
 
 
+def test_log_and_feedback_say_what_was_malformed(graded):
+    course, proc, _ = graded
+    said = {  # student: what the log and the summary at the top of the feedback say
+        "bad-metadata": [r"cell \d+: its nbgrader metadata is a string, expected an object",
+                         r"cell \d+: its metadata is a string, expected an object",
+                         r"cell \d+: its nbgrader solution is a string, expected true or false",
+                         r"cell \d+: its nbgrader grade_id is a list, expected a string",
+                         r"cell \d+: its nbgrader metadata is a list, expected an object",
+                         r"cell \d+: its nbgrader metadata is a number, expected an object"],
+        "bad-source": [r"cell \d+: its source is a number, expected text",
+                       r"cell \d+: its source is a list with items that are not strings, expected text",
+                       r"cell \d+: its outputs are a string, expected a list"],
+        "bad-unicode": [r"cell \d+: its source has characters that are not valid Unicode",
+                        r"cell 3 raised RuntimeError: bad .{1,6} text"],
+        "bad-cells": [r"cell 3: it is a number, expected an object", r"cell 5: it is null, expected an object",
+                      r"cell 7: it has no cell_type, expected code, markdown or raw",
+                      r"cell 8: its cell_type is 'python', expected code, markdown or raw"],
+    }
+    expected = expected_scores()
+    for a in ASSIGNMENTS:
+        for student, patterns in said.items():
+            log = (course / "grading_logs" / a / f"{student}.txt").read_text()
+            summary = html.unescape((course / "feedback" / student / a / f"{a}.html").read_text())
+            for pattern in patterns:
+                assert re.search(pattern, log), (a, student, pattern, log[:2000])
+                assert re.search(pattern, summary), (a, student, pattern)
+            earned, total = sum(expected[a, student].values()), sum(POINTS[a].values())
+            assert f"WARNING {a} {student}: {earned}/{total} points" in proc.stdout
+        log = (course / "grading_logs" / a / "bad-cells.txt").read_text()
+        assert "SystemExit" not in log and "stopped the process" not in log  # cells not run
+    said = {"empty-file": "is empty: expected a Jupyter notebook",
+            "json-list": "is not a version-4 Jupyter notebook: it is a list, expected an object",
+            "deeply-nested": "is not a version-4 Jupyter notebook: it is nested more than 64 levels deep"}
+    for student, text in said.items():
+        log = (course / "grading_logs" / BROKEN_FILES_IN / f"{student}.txt").read_text()
+        summary = html.unescape((course / "feedback" / student / BROKEN_FILES_IN / f"{BROKEN_FILES_IN}.html").read_text())
+        assert text in log and text in summary, (student, log[:1000])
+        assert f"WARNING {BROKEN_FILES_IN} {student}: 0/14 points" in proc.stdout
+
+
 def test_feedback_names_failing_checks_and_hides_hidden_tests(graded):
     course, _, _ = graded
     for a, student, _, _, _, broken in MISTAKES:
@@ -209,6 +316,7 @@ def test_feedback_names_failing_checks_and_hides_hidden_tests(graded):
 
 
 def test_export_has_every_student(graded):
+    """Broken submissions graded beside honest ones: everyone has a row with what they earned."""
     course, _, _ = graded
     rows = list(csv.DictReader(open(course / "grades.csv")))
     students = {s for (_, s) in expected_scores()}
@@ -216,3 +324,32 @@ def test_export_has_every_student(graded):
     assert len(rows) == len(students) * len(ASSIGNMENTS)
     solved_rows = [r for r in rows if r["student_id"] == "solved"]
     assert all(float(r["score"]) == float(r["max_score"]) > 0 for r in solved_rows)
+    got = {(r["assignment"], r["student_id"]): float(r["score"]) for r in rows}
+    wrong = {k: (got.get(k), sum(v.values())) for k, v in expected_scores().items() if got.get(k) != sum(v.values())}
+    assert not wrong, f"(assignment, student): (exported, expected): {wrong}"
+
+
+def test_a_grader_error_names_the_student_and_spares_the_others(graded, tmp_path, monkeypatch, caplog):
+    """A failure on the grader's side while grading one submission is logged with the student's
+    name; the others are recorded, the student's previous grade is kept, and autograde raises
+    GraderError at the end (``python -m rnngrade`` then exits 1, after feedback and export)."""
+    course = tmp_path / "course"
+    shutil.copytree(graded[0], course, ignore=shutil.ignore_patterns("feedback", "autograded", "grading_logs"))
+    submit(course, "late-and-broken", "mgu", raw=b"[]")
+    grade_notebook = runner.grade_notebook
+
+    def failing_for_solved(path, *args, **kwargs):
+        if path.parent.parent.name == "solved":
+            raise OSError("No space left on device")
+        return grade_notebook(path, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "grade_notebook", failing_for_solved)
+    monkeypatch.setenv("PATH", os.environ["PATH"])  # pipeline.Course puts the environment's bin/ first
+    with pytest.raises(pipeline.GraderError, match=r"1 submission\(s\) of mgu .*solved: OSError"):
+        pipeline.autograde(pipeline.Course(course), "mgu", ["solved", "late-and-broken"], use_sandbox=False)
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
+        "mgu solved: not graded because of an error in the grader: OSError('No space left on device')"]
+    got = scores(course)
+    assert got["mgu", "solved"] == POINTS["mgu"] and got["mgu", "late-and-broken"] == {k: 0 for k in POINTS["mgu"]}
+    assert "error in the grader" in (course / "grading_logs" / "mgu" / "solved.txt").read_text()
+    assert (course / "autograded" / "late-and-broken" / "mgu" / "mgu.ipynb").exists()
