@@ -43,7 +43,7 @@ def table(title, header, rows):
 def lecture_size():
     res = timing.scan_vs_forward(T=256, D=128, H=16, B=1, repeat=21)
     rows = []
-    for cell in ("rnn", "gru", "mgu"):
+    for cell in timing.LECTURE_STEPS:
         s, f = res[(cell, "scan")], res[(cell, "forward")]
         rows.append((cell, f"{s.median * 1e3:.3f}", f"{f.median * 1e3:.3f}", f"{s.median / f.median:.2f}x",
                      "met" if s.median / f.median >= 2 else "not met"))
@@ -104,7 +104,7 @@ def against_torch():
 def scaling():
     Ts, Hs = [64, 128, 256, 512, 1024], [16, 64, 256]
     cells = tuple(rnnlib.CELLS)
-    by_T = timing.forward_sweep("T", Ts, cells=cells, repeat=9)
+    by_T = timing.forward_sweep("T", Ts, repeat=9)
     rows = []
     for cell, ts in by_T.items():
         fixed, per_step, worst = timing.fit_line(Ts, ts)
@@ -113,7 +113,7 @@ def scaling():
     text = table("3a. Forward time (ms) against T (D=128, H=16, B=1); least-squares line time = fixed + "
                  "per step * T, and the largest distance of a median from it",
                  ("cell", *[f"T={T}" for T in Ts], "per step (µs)", "fixed (ms)", "off the line (%)"), rows)
-    by_H = timing.forward_sweep("H", Hs, cells=cells, base={"T": 128}, repeat=7)
+    by_H = timing.forward_sweep("H", Hs, base={"T": 128}, repeat=7)
     rows = [(cell, *[f"{t.median * 1e3:.2f}" for t in ts]) for cell, ts in by_H.items()]
     text += table("3b. Forward time (ms) against H (T=128, D=128, B=1)", ("cell", *[f"H={H}" for H in Hs]), rows)
     rows = []

@@ -38,12 +38,13 @@ def sigmoid(x):
     Returns
     -------
     s : ndarray, same shape as ``x``
-        Values in [0, 1]; floating dtype of ``x`` (float64 for integer input).
+        Values in [0, 1]; floating dtype of ``x`` (float64 for integer input). A 0-d input
+        (a Python float) gives a 0-d array.
     """
     x = np.asarray(x)
     if not np.issubdtype(x.dtype, np.floating):
         x = x.astype(np.float64)
-    s = np.abs(x)
+    s = np.abs(x, out=np.empty_like(x))   # a buffer even for 0-d input (np.abs would return a scalar)
     np.negative(s, out=s)
     np.exp(s, out=s)                       # s = e = exp(-|x|), in (0, 1]
     denominator = s + 1.0

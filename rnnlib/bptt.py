@@ -35,9 +35,10 @@ cheapest spelling of each operation:
 - the vanilla RNN runs in the variable ``v = 2 h - 1``, in which its step is one product, one
   addition and one tanh.
 
-The backward pass mirrors this: the loop only carries the gradient of the hidden state and
-records the gradient of every pre-activation, ``dA[t]``; the weight gradients and ``dX`` are
-then each one tensor product over all time steps at once.
+The backward pass mirrors this: the loop only carries the gradient of the state and records
+the gradient of every pre-activation, ``dA[:, t]``; the weight gradients and ``dX`` are then
+each one matrix product over all time steps at once (``dA`` is laid out (G H, T, B) so that
+these products need no transposing copy of it).
 
 Gradients of pre-activations use the activated values from the cache
 (``sigmoid' = g (1 - g)`` for a gate ``g``, ``tanh' = 1 - c**2``).
@@ -103,33 +104,37 @@ class Cache:
 def _gradients_from_preactivations(weights, dA, hidden_inputs, X):
     """Weight, bias and input gradients from the pre-activation gradients of all steps.
 
-    For a gate ``a_t = W_hid v_t + W_in x_t + b`` (``v_t`` is what the gate reads from the
-    hidden side: ``h_{t-1}``, or ``r * h_{t-1}`` for the GRU's candidate):
+    For a gate ``a_t = W [v_t; x_t] + b`` (``v_t`` is what the gate reads on the hidden side:
+    ``h_{t-1}``, or ``r * h_{t-1}`` for the GRU's candidate)::
 
-        dW_hid = sum_t da_t v_t^T,   dW_in = sum_t da_t x_t^T,   db = sum_t da_t 1,
-        dx_t  += W_in^T da_t
+        dW = sum_t da_t [v_t; x_t]^T,   db = sum_t da_t 1,   dx_t += W_in^T da_t
 
-    Each sum over time (and batch) is one tensor product.
+    ``dA`` is (G H, T, B), gate rows first (the cells' backward loops write it so): then
+    ``dA.reshape(G H, T B)`` holds the ``da_t`` of all steps side by side without a copy, and
+    each sum over time and batch is one matrix product with ``[v_t; x_t]`` laid side by side
+    the same way. Matrices that read the same ``v`` (the LSTM's four, the GRU's u and r)
+    share one product.
     """
-    n = len(weights) // 2
+    G = len(weights) // 2
     H = weights[-1].shape[0]
-    over_time_and_batch = ((0, 2), (0, 2))
-    dW_in = np.tensordot(dA, X, over_time_and_batch)               # all gates at once: (nH, D)
-    db = dA.sum(axis=(0, 2))[:, None]
-    dW_hid = []
+    T, D, B = X.shape
+    dA2 = dA.reshape(G * H, T * B)
+    dWs = []
     k = 0
-    while k < n:                               # matrices k..j-1 that read the same array on the
-        j = k + 1                              # hidden side (the LSTM's four, the GRU's u and r)
-        while j < n and hidden_inputs[j] is hidden_inputs[k]:
-            j += 1                             # share one tensor product
-        block = np.tensordot(dA[:, k * H:j * H], hidden_inputs[k], over_time_and_batch)
-        dW_hid += np.split(block, j - k)
+    while k < G:
+        j = k + 1
+        while j < G and hidden_inputs[j] is hidden_inputs[k]:
+            j += 1
+        V = np.empty((H + D, T, B), dA.dtype)           # [v_t; x_t] for every t, side by side
+        V[:H] = hidden_inputs[k].transpose(1, 0, 2)
+        V[H:] = X.transpose(1, 0, 2)
+        block = dA2[k * H:j * H].dot(V.reshape(H + D, T * B).T)      # ((j - k) H, H + D)
+        dWs += np.split(block, j - k)
         k = j
-    dWs = [np.concatenate([dW_hid[k], dW_in[k * H:(k + 1) * H]], axis=1) for k in range(n)]
-    dbs = [db[k * H:(k + 1) * H] for k in range(n)]
-    W_in = np.concatenate([W[:, H:] for W in weights[:n]])          # (nH, D)
-    dX = np.tensordot(dA, W_in, axes=(1, 0)).transpose(0, 2, 1)     # dx_t = W_in^T dA_t, (T, D, B)
-    return tuple(dWs) + tuple(dbs), np.ascontiguousarray(dX)
+    db = dA2.sum(axis=1, keepdims=True)
+    W_in = np.concatenate([W[:, H:] for W in weights[:G]])             # (G H, D)
+    dX = W_in.T.dot(dA2).reshape(D, T, B).transpose(1, 0, 2)           # dx_t = W_in^T da_t
+    return tuple(dWs) + tuple(np.split(db, G)), np.ascontiguousarray(dX)
 
 
 def _prepare(cell, weights, X, h_0, activation):

@@ -238,7 +238,21 @@ def lecture_mgu_step(inputs, weights):
     return h, h
 
 
-LECTURE_STEPS = {"rnn": lecture_rnn_step, "gru": lecture_gru_step, "mgu": lecture_mgu_step}
+def lecture_lstm_step(inputs, weights):
+    """A per-step LSTM in the lectures' style: four concatenations and four ``np.dot``."""
+    x, (h, c) = inputs
+    W_i, W_f, W_o, W_c, b_i, b_f, b_o, b_c = weights
+    i = _lecture_sigmoid(np.dot(W_i, np.concatenate([h, x])) + b_i)
+    f = _lecture_sigmoid(np.dot(W_f, np.concatenate([h, x])) + b_f)
+    o = _lecture_sigmoid(np.dot(W_o, np.concatenate([h, x])) + b_o)
+    g = np.tanh(np.dot(W_c, np.concatenate([h, x])) + b_c)
+    c = f * c + i * g
+    h = o * np.tanh(c)
+    return h, (h, c)
+
+
+LECTURE_STEPS = {"rnn": lecture_rnn_step, "gru": lecture_gru_step, "mgu": lecture_mgu_step,
+                 "lstm": lecture_lstm_step}
 
 
 def make_problem(cell, T, D, H, B, seed=0, dtype=np.float64):
@@ -254,7 +268,7 @@ def make_problem(cell, T, D, H, B, seed=0, dtype=np.float64):
     return weights, rng.standard_normal((T, D, B)).astype(dtype), state_0
 
 
-def scan_vs_forward(cells=("rnn", "gru", "mgu"), T=256, D=128, H=16, B=1, repeat=15):
+def scan_vs_forward(cells=tuple(LECTURE_STEPS), T=256, D=128, H=16, B=1, repeat=15):
     """Time the lectures' per-step ``scan`` against ``rnnlib.forward`` for each cell.
 
     Returns
@@ -273,13 +287,15 @@ def scan_vs_forward(cells=("rnn", "gru", "mgu"), T=256, D=128, H=16, B=1, repeat
     return compare(fns, repeat=repeat)
 
 
-def forward_sweep(param, values, cells=("rnn", "gru", "mgu"), base=None, repeat=7, backward=False):
+def forward_sweep(param, values, cells=None, base=None, repeat=7, backward=False):
     """Time ``rnnlib.forward`` (and optionally ``backward``) while one size varies.
 
     Parameters
     ----------
     param : {"T", "H", "B", "D"}
     values : sequence of int
+    cells : sequence of str, optional
+        Default: every cell in ``rnnlib.CELLS``.
     base : dict, optional
         The other sizes; default the lectures' T=256, D=128, H=16, B=1.
     backward : bool
@@ -290,7 +306,9 @@ def forward_sweep(param, values, cells=("rnn", "gru", "mgu"), base=None, repeat=
     dict of cell -> list of Timing, one per value.
     """
     from .bptt import backward as bptt_backward, forward
+    from .cells import CELLS
 
+    cells = tuple(CELLS) if cells is None else cells
     sizes = {"T": 256, "D": 128, "H": 16, "B": 1, **(base or {})}
 
     def make(v):

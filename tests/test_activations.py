@@ -36,3 +36,10 @@ def test_derivatives_from_outputs_match_central_differences(f, grad):
     numeric = (f(a + eps) - f(a - eps)) / (2 * eps)
     # central differences: error ~ eps**2 * f''' + 1e-16 / eps, so ~1e-10 absolute here
     np.testing.assert_allclose(grad(f(a)), numeric, atol=1e-9)
+
+
+def test_sigmoid_of_a_scalar():
+    """A Python float or a 0-d array (it once raised TypeError: np.abs returned a scalar)."""
+    for x in (40.0, np.array(-3.0), 2):
+        s = rnnlib.sigmoid(x)
+        assert np.shape(s) == () and float(s) == pytest.approx(1 / (1 + np.exp(-float(x))), rel=1e-15)

@@ -1,5 +1,8 @@
 """The timing helpers' bookkeeping (no speed is asserted here: that is the benchmarks' job)."""
 
+import numpy as np
+import pytest
+
 import rnnlib
 from rnnlib import timing
 
@@ -41,3 +44,12 @@ def test_fit_line_rejects_mismatched_input():
         timing.fit_line([64, 64], _timings([1.0, 1.0]))
     with pytest.raises(ValueError, match="one Timing per value"):
         timing.fit_line([1, 2, 3], _timings([1.0, 2.0]))
+
+
+@pytest.mark.parametrize("cell", sorted(timing.LECTURE_STEPS))
+def test_the_timed_baseline_computes_what_rnnlib_computes(problem, cell):
+    """The lectures' per-step code that the cost chapter times must be the same cell."""
+    weights, X, state_0, _ = problem(cell, T=6)
+    ys, _ = rnnlib.scan(timing.LECTURE_STEPS[cell], X, weights, state_0)
+    hs, _ = rnnlib.forward(cell, weights, X, state_0)
+    np.testing.assert_allclose(np.stack(ys), hs, rtol=1e-12, atol=1e-14)   # rounding only

@@ -47,7 +47,7 @@ class Cell:
     backward_loop : callable
         ``backward_loop(dhs, cache, *dstate_T_rest) -> (dA, hidden_inputs, dstate_0)``, where
         ``dstate_T_rest`` are the upstream gradients of the state's parts after ``h`` (the
-        LSTM's ``dc_T``), if any: ``dA`` (T, G H, B)
+        LSTM's ``dc_T``), if any: ``dA`` (G H, T, B)
         holds the gradients of the pre-activations, gate by gate in the weights' order;
         ``hidden_inputs[k]`` (T, H, B) is what matrix ``k`` read on the hidden side at each
         step (``h_{t-1}``, or a gated version of it); ``dstate_0`` is shaped like the state.

@@ -81,7 +81,7 @@ def forward_loop(weights, X, state_0, activation=None):
 
 
 def backward_loop(dhs, cache):
-    """Pre-activation gradients of ``u, r, c`` (T, 3H, B), what each matrix read, and ``dh_0``."""
+    """Pre-activation gradients of ``u, r, c`` (3H, T, B), what each matrix read, and ``dh_0``."""
     W_u, W_r, W_c = cache.weights[:3]
     (h_0,) = cache.state_0
     H = h_0.shape[0]
@@ -90,17 +90,17 @@ def backward_loop(dhs, cache):
     U, R, C = cache.saved["u"], cache.saved["r"], cache.saved["c"]
     H_prev = previous_states(h_0, cache.hs)
     T, _, B = dhs.shape
-    dA = np.empty((T, 3 * H, B), dhs.dtype)   # d loss / d pre-activations of u, r, c
+    dA = np.empty((3 * H, T, B), dhs.dtype)   # d loss / d pre-activations of u, r, c
     dh = np.zeros_like(h_0)
     for t in reversed(range(T)):
         u, r, c, h_prev = U[t], R[t], C[t], H_prev[t]
         dh = dh + dhs[t]
         da_c = dh * u * (1.0 - c * c)                 # h' = u c + (1 - u) h_prev
         d_rh = W_c_hid.T.dot(da_c)                    # gradient of r * h_prev
-        dA[t, :H] = dh * (c - h_prev) * u * (1.0 - u)
-        dA[t, H:2 * H] = d_rh * h_prev * r * (1.0 - r)
-        dA[t, 2 * H:] = da_c
-        dh = dh * (1.0 - u) + d_rh * r + W_ur_hid.T.dot(dA[t, :2 * H])
+        dA[:H, t] = dh * (c - h_prev) * u * (1.0 - u)
+        dA[H:2 * H, t] = d_rh * h_prev * r * (1.0 - r)
+        dA[2 * H:, t] = da_c
+        dh = dh * (1.0 - u) + d_rh * r + W_ur_hid.T.dot(dA[:2 * H, t])
     return dA, [H_prev, H_prev, R * H_prev], (dh,)
 
 

@@ -108,28 +108,42 @@ def backward_loop(dhs, cache, dc_T=None):
     T, _, B = dhs.shape
     W_hid_T = np.ascontiguousarray(np.concatenate([W[:, :H] for W in cache.weights[:4]]).T)  # (H, 4H)
     # Every factor that does not depend on the carried gradients, for all steps at once
-    # (vectorised over T): the loop is then six products, two additions and one GEMM.
-    P_o = TC * O * (1.0 - O)                          # da_o = dh P_o
-    K = O * (1.0 - TC * TC)                           # dc += dh K
-    M_if = np.empty((T, 2, H, B), dhs.dtype)          # [da_i; da_f] = dc M_if
-    M_if[:, 0] = G * I * (1.0 - I)
-    M_if[:, 1] = previous_states(c_0, Cs) * F * (1.0 - F)
-    M_g = I * (1.0 - G * G)                           # da_g = dc M_g
-    dA = np.empty((T, 4, H, B), dhs.dtype)            # rows i, f, o, g
+    # (vectorised over T, in place: each is a (T, H, B) array): the loop is then six
+    # products, two additions and one GEMM.
+    mul, add, sub = np.multiply, np.add, np.subtract
+    P_o = sub(1.0, O)                                  # da_o = dh P_o,  P_o = tanh(c') o (1 - o)
+    mul(P_o, O, P_o)
+    mul(P_o, TC, P_o)
+    K = mul(TC, TC)                                    # dc += dh K,     K = o (1 - tanh(c')^2)
+    sub(1.0, K, K)
+    mul(K, O, K)
+    M_if = np.empty((T, 2, H, B), dhs.dtype)           # [da_i; da_f] = dc M_if
+    M_i, M_f = M_if[:, 0], M_if[:, 1]
+    sub(1.0, I, M_i)                                   # g i (1 - i)
+    mul(M_i, I, M_i)
+    mul(M_i, G, M_i)
+    sub(1.0, F, M_f)                                   # c f (1 - f), c the state step t read
+    mul(M_f, F, M_f)
+    mul(M_f[1:], Cs[:-1], M_f[1:])
+    mul(M_f[0], c_0, M_f[0])
+    M_g = mul(G, G)                                    # da_g = dc M_g,  M_g = i (1 - g^2)
+    sub(1.0, M_g, M_g)
+    mul(M_g, I, M_g)
+    dA = np.empty((4, H, T, B), dhs.dtype)             # gates i, f, o, g; steps in the columns
+    dA_steps = dA.reshape(4 * H, T, B)
     dh, tmp = np.zeros_like(h_0), np.empty_like(h_0)
     dc = np.zeros_like(c_0) if dc_T is None else dc_T
-    mul, add = np.multiply, np.add
     for t in reversed(range(T)):
         add(dh, dhs[t], dh)
-        mul(dh, P_o[t], dA[t, 2])
+        mul(dh, P_o[t], dA[2, :, t])
         mul(dh, K[t], tmp)
         add(dc, tmp, dc)
-        mul(dc, M_if[t], dA[t, :2])                   # dc broadcast over i and f
-        mul(dc, M_g[t], dA[t, 3])
+        mul(dc, M_if[t], dA[:2, :, t])                 # dc broadcast over i and f
+        mul(dc, M_g[t], dA[3, :, t])
         mul(dc, F[t], dc)
-        W_hid_T.dot(dA[t].reshape(4 * H, B), dh)
+        W_hid_T.dot(dA_steps[:, t], dh)
     H_prev = previous_states(h_0, cache.hs)
-    return dA.reshape(T, 4 * H, B), [H_prev] * 4, (dh, dc)
+    return dA_steps, [H_prev] * 4, (dh, dc)
 
 
 CELL = Cell(

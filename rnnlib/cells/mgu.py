@@ -72,7 +72,7 @@ def forward_loop(weights, X, state_0, activation=None):
 
 
 def backward_loop(dhs, cache):
-    """Pre-activation gradients of ``f, c`` (T, 2H, B), what each matrix read, and ``dh_0``."""
+    """Pre-activation gradients of ``f, c`` (2H, T, B), what each matrix read, and ``dh_0``."""
     W_f, W_h = cache.weights[:2]
     (h_0,) = cache.state_0
     H = h_0.shape[0]
@@ -80,7 +80,7 @@ def backward_loop(dhs, cache):
     F, C = cache.saved["f"], cache.saved["c"]
     H_prev = previous_states(h_0, cache.hs)
     T, _, B = dhs.shape
-    dA = np.empty((T, 2 * H, B), dhs.dtype)   # d loss / d pre-activations of f, c
+    dA = np.empty((2 * H, T, B), dhs.dtype)   # d loss / d pre-activations of f, c
     dh = np.zeros_like(h_0)
     for t in reversed(range(T)):
         f, c, h_prev = F[t], C[t], H_prev[t]
@@ -88,8 +88,8 @@ def backward_loop(dhs, cache):
         da_c = dh * f * (1.0 - c * c)                 # h' = (1 - f) h_prev + f c
         d_fh = W_h_hid.T.dot(da_c)                    # gradient of f * h_prev
         df = dh * (c - h_prev) + d_fh * h_prev        # f reaches h' directly and through c
-        dA[t, :H] = da_f = df * f * (1.0 - f)
-        dA[t, H:] = da_c
+        dA[:H, t] = da_f = df * f * (1.0 - f)
+        dA[H:, t] = da_c
         dh = dh * (1.0 - f) + d_fh * f + W_f_hid.T.dot(da_f)
     return dA, [H_prev, F * H_prev], (dh,)
 

@@ -64,18 +64,20 @@ def forward_loop(weights, X, state_0, activation):
 
 
 def backward_loop(dhs, cache):
-    """Pre-activation gradients ``dA`` (T, H, B), what ``W_h`` read (``h_{t-1}``), and ``dh_0``."""
+    """Pre-activation gradients ``dA`` (H, T, B), what ``W_h`` read (``h_{t-1}``), and ``dh_0``."""
     W, _ = cache.weights
     (h_0,) = cache.state_0
     H = h_0.shape[0]
     W_hid = W[:, :H]
     hs = cache.hs
     g_prime = hs * (1.0 - hs) if cache.activation == "sigmoid" else 1.0 - hs * hs
-    dA = np.empty_like(hs)
+    T, _, B = hs.shape
+    dA = np.empty((H, T, B), hs.dtype)
     dh = np.zeros_like(h_0)
-    for t in reversed(range(hs.shape[0])):
-        dA[t] = (dh + dhs[t]) * g_prime[t]
-        dh = W_hid.T.dot(dA[t])
+    for t in reversed(range(T)):
+        da = dA[:, t]                         # step t's column block (a strided view)
+        np.multiply(dh + dhs[t], g_prime[t], da)
+        dh = W_hid.T.dot(da)
     return dA, [previous_states(h_0, hs)], (dh,)
 
 
