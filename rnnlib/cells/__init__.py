@@ -21,13 +21,10 @@ from .mgu import mgu_step
 from .rnn import rnn_step
 from . import gru, lstm, mgu, rnn
 
-__all__ = ["Cell", "CELLS", "STEPS", "get", "rnn_step", "gru_step", "mgu_step", "lstm_step"]
+__all__ = ["Cell", "CELLS", "get", "rnn_step", "gru_step", "mgu_step", "lstm_step"]
 
 #: Every cell, by name.
 CELLS = {c.name: c for c in (rnn.CELL, gru.CELL, mgu.CELL, lstm.CELL)}
-
-#: Step function of each cell, by name.
-STEPS = {name: c.step for name, c in CELLS.items()}
 
 
 def get(cell):
