@@ -1,6 +1,7 @@
 """rnngrade: the course's grader, which computes the verdict outside the student's kernel.
 
 - ``specs``       what each graded part is tested on, with rnnlib's reference (instructor side)
+- ``secret``      the course secret from which the hidden cases' inputs derive
 - ``harness``     runs a submission's cells in its own process and hands results out as data
 - ``wire``        the plain-data encoding between the two
 - ``judge``       compares the results with the reference, in the grader's process
@@ -9,5 +10,6 @@
 - ``notebook``    reads a submitted notebook as untrusted data (malformed fields count as absent)
 - ``runner``      grades one notebook: the above, with time limits, crashes and restarts
 - ``pipeline``    the instructor's commands on nbgrader's course directory and gradebook
+- ``late``        submission times and late penalties, as nbgrader's autograde records them
 - ``incell``      the same checks run inside a notebook (the solutions' hidden test cells)
 """

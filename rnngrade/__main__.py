@@ -13,6 +13,7 @@ import sys
 import traceback
 
 from . import pipeline, sandbox, specs
+from . import secret as course_secret
 
 
 def _error(text):
@@ -53,6 +54,21 @@ def _sandbox_ok(args):
         _error(f"{exc}.\nThe grader will not run students' code unsandboxed unless you "
                f"pass --no-sandbox (see README, Grading security).")
         return False
+
+
+def _secret_ok(course):
+    """Whether the course secret is usable; warns (once) when there is none."""
+    try:
+        key = course.secret
+    except course_secret.SecretError as exc:
+        _error(exc)
+        return False
+    if key is None:
+        print(f"WARNING: no course secret ({course_secret.ENV} or {course_secret.FILE}): the hidden cases' "
+              f"inputs are the public defaults, which anyone who reads the repository can compute. To keep "
+              f"them hidden, create one in the course directory: {course_secret.RECIPE} (see README, "
+              f"Instructors).", file=sys.stderr, flush=True)
+    return True
 
 
 def _autograde(args, course, names):
@@ -126,7 +142,7 @@ def main(argv=None):
     names = args.assignments or sorted(specs.ASSIGNMENTS)
     status = 0
     if args.command in ("autograde", "all"):
-        if not _sandbox_ok(args):
+        if not _sandbox_ok(args) or not _secret_ok(course):
             return 2
         status |= _autograde(args, course, names)
     if args.command in ("feedback", "all"):

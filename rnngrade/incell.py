@@ -5,9 +5,16 @@ current kernel, with the same inputs, oracles and comparison as the out-of-kerne
 raises ``AssertionError`` naming the failing cases. The solutions call it in their hidden test
 blocks, so nbval proves that the solutions pass the hidden cases and stock ``nbgrader autograde``
 keeps working; the verdict that counts is still computed outside the kernel (``rnngrade.runner``).
+
+The hidden inputs derive from the course secret as in the grader (``rnngrade.secret``): the
+environment's, else the file of the course the kernel runs in (the nearest folder at or above
+its working directory with ``nbgrader_config.py``); without one, the public defaults, silently:
+nbval compares what these cells print, so they print the verdict and nothing else.
 """
 
-from . import harness, judge, specs, wire
+import os
+
+from . import harness, judge, secret, specs, wire
 
 
 def run_case(case, function, namespace):
@@ -21,7 +28,8 @@ def run_case(case, function, namespace):
 
 def check(assignment, grade_id, namespace):
     """Run the hidden cases of part ``grade_id`` of ``assignment`` against ``namespace``."""
-    part = next((p for p in specs.get(assignment).parts if p.grade_id == grade_id), None)
+    spec = specs.get(assignment, secret=secret.load(secret.course_root(os.getcwd())))
+    part = next((p for p in spec.parts if p.grade_id == grade_id), None)
     if part is None:
         raise ValueError(f"assignment {assignment!r} has no graded part {grade_id!r}")
     failures = []

@@ -6,12 +6,15 @@ release, ``submitted/<student>/<a>/<notebook>.ipynb`` submissions, ``autograded/
 an assignment with ``rnngrade.runner`` (each in its own sandboxed process; none can stop the
 others), writes the points into the gradebook as the grade cells' automatic scores, and writes
 ``autograded/<student>/<a>/<notebook>.ipynb``: the release with the student's solution cells and,
-under every test cell, the grader's verdict (no hidden test code or inputs). nbgrader's own
-``generate_feedback`` and ``export`` then work unchanged.
+under every test cell, the grader's verdict (no hidden test code or inputs). Like nbgrader's
+autograde, it records each submission's ``timestamp.txt`` and the late penalty of nbgrader's
+late-submission plugin (``rnngrade.late``). nbgrader's own ``generate_feedback`` and ``export``
+then work unchanged.
 """
 
 import concurrent.futures
 import copy
+import functools
 import json
 import logging
 import os
@@ -25,7 +28,8 @@ import warnings
 
 import nbformat
 
-from . import runner, sandbox, specs
+from . import late, runner, sandbox, specs
+from . import secret as course_secret
 from .notebook import NotebookError, cell_source, nbgrader_meta, read_notebook
 
 log = logging.getLogger("rnngrade")
@@ -41,6 +45,17 @@ class Course:
         bindir = str(pathlib.Path(sys.executable).parent)
         if bindir not in os.environ.get("PATH", "").split(os.pathsep):
             os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+
+    @functools.cached_property
+    def secret(self):
+        """The course secret (``rnngrade.secret``), or None; SecretError if its file is empty."""
+        return course_secret.load(self.root)
+
+    def hidden_inputs(self):
+        """Which hidden inputs the grading uses, for the instructor's logs (never the secret)."""
+        if self.secret is None:
+            return "the public defaults (no course secret)"
+        return f"derived from the course secret (fingerprint {course_secret.fingerprint(self.secret)})"
 
     def nbgrader(self, *args, check=True):
         proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=self.root,
@@ -142,19 +157,17 @@ def test_cell_notes(release, submitted):
     return notes
 
 
-def _timestamp(folder):
-    path = folder / "timestamp.txt"
-    if path.is_file() and not path.is_symlink() and path.stat().st_size < 200:
-        try:
-            from nbgrader.utils import parse_utc
-            return parse_utc(path.read_text().strip())
-        except Exception:  # noqa: BLE001 (a bad timestamp is noted, not fatal)
-            log.warning("%s: unreadable timestamp.txt ignored", folder)
-    return None
+def _late_note(seconds_late, penalty):
+    """What the summary at the top of the feedback says of a late submission (nothing if on time)."""
+    if not seconds_late:
+        return ""
+    what = "no late penalty" if not penalty else f"a late penalty of {penalty:g} points"
+    return f"\n\nSubmitted {seconds_late / 3600:.1f} hours after the due date: {what}."
 
 
-def _record(course, spec, student, result, submitted_nb, timestamp):
-    """Write the points into the gradebook and the autograded notebook."""
+def _record(course, spec, student, result, submitted_nb, timestamp, penalties):
+    """Write the points, the submission time and the late penalty into the gradebook, and the
+    autograded notebook; return (seconds late, late penalty or None)."""
     from nbgrader.api import Gradebook, MissingEntry
 
     autograded = autograded_notebook(course, spec, result, submitted_nb)
@@ -165,23 +178,22 @@ def _record(course, spec, student, result, submitted_nb, timestamp):
             gb.find_student(student)
         except MissingEntry:
             gb.add_student(student)
-        try:
-            sub = gb.find_submission(spec.name, student)
-        except MissingEntry:
-            sub = gb.add_submission(spec.name, student)
-        if timestamp is not None:
-            sub.timestamp = timestamp
+        # as nbgrader's autograde: a submission without timestamp.txt keeps the time it had
+        gb.update_or_create_submission(spec.name, student, **({"timestamp": timestamp} if timestamp else {}))
         nb = gb.find_submission_notebook(pathlib.Path(spec.notebook).stem, spec.name, student)
         for grade in nb.grades:
             part = result.parts.get(grade.name)
             grade.auto_score = part.score if part is not None else 0.0
             grade.needs_manual_grade = False
         gb.db.commit()
+    lateness = penalties.assign(course.db_url, spec.name, pathlib.Path(spec.notebook).stem, student)
+    autograded.cells[0].source += _late_note(*lateness)
     out = course.root / "autograded" / student / spec.name
     out.mkdir(parents=True, exist_ok=True)
     # the verdicts quote the student's code (its exception messages), which may not be valid Unicode
     with open(out / spec.notebook, "w", encoding="utf-8", errors="replace") as f:
         nbformat.write(autograded, f)
+    return lateness
 
 
 def _write_log(course, assignment, student, text):
@@ -191,24 +203,30 @@ def _write_log(course, assignment, student, text):
     (logdir / f"{student}.txt").write_text(text, errors="backslashreplace")
 
 
-def _log_result(course, spec, student, result, use_sandbox, report):
-    """One graded submission: its log file, its line in the grader's log, its report entry."""
+def _log_result(course, spec, student, result, use_sandbox, report, lateness=(0, None)):
+    """One graded submission: its log file, its line in the grader's log, its report entry.
+    ``lateness``: seconds after the due date and the late penalty (None: none assigned)."""
     assignment = spec.name
+    seconds_late, penalty = lateness
+    late_line = (f"late: {seconds_late:g} s after the due date; late penalty: "
+                 f"{'none' if penalty is None else f'{penalty:g}'}\n" if seconds_late else "")
     _write_log(course, assignment, student,
                f"{assignment} {student}: {result.score:g}/{spec.total:g} in {result.seconds:.2f} s, "
-               f"sandbox: {use_sandbox}\n"
+               f"sandbox: {use_sandbox}\nhidden inputs: {course.hidden_inputs()}\n" + late_line
                + "".join(f"{k}: {v.score:g}/{v.max_score:g} {' | '.join(v.messages)}\n" for k, v in result.parts.items())
                + "".join(f"note: {n}\n" for n in result.log)
                + "--- start of the output of the student's code ---\n" + result.output)
     line = (f"{assignment} {student}: {result.score:g}/{spec.total:g} points in {result.seconds:.2f} s"
             f"{'' if use_sandbox else ' (NO SANDBOX)'}"
+            + (f", {seconds_late:g} s late, late penalty {penalty or 0:g}" if seconds_late else "")
             + (f"; {'; '.join(result.log[:3])}" if result.log else ""))
     (log.warning if result.error or result.log else log.info)(line)
     if report is not None:
         report.append({"assignment": assignment, "student": student, "score": result.score,
                        "max": spec.total, "seconds": round(result.seconds, 3),
                        "parts": {k: v.score for k, v in result.parts.items()},
-                       "sandbox": use_sandbox, "notes": result.log})
+                       "sandbox": use_sandbox, "hidden_inputs": course.hidden_inputs(),
+                       "seconds_late": seconds_late, "late_penalty": penalty, "notes": result.log})
 
 
 def autograde(course, assignment, students=None, use_sandbox=True, jobs=1, limits=None, report=None):
@@ -219,11 +237,12 @@ def autograde(course, assignment, students=None, use_sandbox=True, jobs=1, limit
     a submission is logged with the student's name and the others are graded all the same; then
     GraderError is raised.
     """
-    spec = specs.get(assignment)
+    spec = specs.get(assignment, secret=course.secret)
     _ensure_in_gradebook(course, spec)
     students = students or course.students(assignment)
     limits = limits or sandbox.Limits()
     results = {}
+    penalties = late.Penalties(course.root)
     jobdir = runner.prepare_jobdir(spec)
 
     def one(slot, student):
@@ -236,7 +255,7 @@ def autograde(course, assignment, students=None, use_sandbox=True, jobs=1, limit
             submitted_nb = None
         release = nbformat.read(course.root / "assignments" / assignment / spec.notebook, as_version=4)
         result.log += test_cell_notes(release, submitted_nb)
-        return result, submitted_nb, _timestamp(folder)
+        return result, submitted_nb, late.read_timestamp(folder)
 
     errors = []
     try:
@@ -246,7 +265,7 @@ def autograde(course, assignment, students=None, use_sandbox=True, jobs=1, limit
                 student = futures[fut]
                 try:
                     result, submitted_nb, ts = fut.result()
-                    _record(course, spec, student, result, submitted_nb, ts)
+                    lateness = _record(course, spec, student, result, submitted_nb, ts, penalties)
                 except Exception as exc:  # noqa: BLE001 (a grader bug must not lose the others' grades)
                     log.error("%s %s: not graded because of an error in the grader: %r", assignment, student, exc)
                     _write_log(course, assignment, student, f"{assignment} {student}: not graded because of an "
@@ -254,7 +273,7 @@ def autograde(course, assignment, students=None, use_sandbox=True, jobs=1, limit
                     errors.append(f"{student}: {exc!r}")
                     continue
                 results[student] = result
-                _log_result(course, spec, student, result, use_sandbox, report)
+                _log_result(course, spec, student, result, use_sandbox, report, lateness)
     finally:
         shutil.rmtree(jobdir, ignore_errors=True)
     if errors:

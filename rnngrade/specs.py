@@ -5,17 +5,25 @@ its cases: inputs, the reference output computed here with ``rnnlib``, names for
 the output (for messages), tolerances and *oracles* (see ``rnngrade.harness``) that stand in for
 the student's other graded functions, so that every part is judged on its own.
 
-This file holds the hidden test inputs (through their seeds). It is never copied into the
-sandbox and never shown in feedback: messages about hidden cases say what was wrong (shape,
-dtype, how many values, the largest error and where) but not the inputs or expected values.
+The seeds written here are *case numbers*: the hidden cases' inputs are drawn from a generator
+derived from the course secret, the assignment, the part and the case number
+(``rnngrade.secret.case_rng``), so that their sizes are the ones written here and their values
+are known only to who holds the secret. Without a secret (``get(name)``) the case number is the
+seed: the public defaults. The visible examples never depend on the secret. This file is never
+copied into the sandbox and never shown in feedback: messages about hidden cases say what was
+wrong (shape, dtype, how many values, the largest error and where) but not the inputs or
+expected values.
 """
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
 import rnnlib
 from rnnlib.grading import ATOL, RTOL
+
+from . import secret as course_secret
 
 HARNESS_TOY_CELL = {"__harness__": "toy_cell"}
 
@@ -77,11 +85,16 @@ def _rand_weights(rng, n_mat, n_bias, H, D, scale=1.0):
 
 # --------------------------------------------------------------------------- assignment 1
 
-def _sigmoid_part():
+# sigma(a) ~ e^a is a subnormal number at the negative end: a formula that overflows returns 0 instead
+SIGMOID_TAIL = np.array([[-740.0, -730.0, -720.0], [-712.0, -705.0, -100.0], [100.0, 705.0, 740.0]])
+
+
+def _sigmoid_part(hidden, public):
+    gid = "test_sigmoid"
     visible = np.array([[-1000.0, -30.0, 0.0], [2.0, 30.0, 1000.0]])
-    big = 300 * np.random.default_rng(1101).standard_normal((7, 5))
-    # sigma(a) ~ e^a is a subnormal number here: a formula that overflows returns 0 instead
-    tail = np.array([[-740.0, -730.0, -720.0], [-712.0, -705.0, -100.0], [100.0, 705.0, 740.0]])
+    big = 300 * hidden(gid, 1101).standard_normal((7, 5))
+    # with a secret, each point moves by less than 0.5 (the results stay subnormal at the negative end)
+    tail = SIGMOID_TAIL if public else SIGMOID_TAIL + hidden(gid, 1102).uniform(-0.5, 0.5, SIGMOID_TAIL.shape)
     cases = [
         Case("the visible example", (visible,), rnnlib.sigmoid(visible), "sigmoid(a)", hidden=False,
              forbid_warnings=True),
@@ -90,7 +103,7 @@ def _sigmoid_part():
         Case(_label(2, shape=(3, 3)) + ", large negative inputs", (tail,), rnnlib.sigmoid(tail),
              "sigmoid(a)", forbid_warnings=True, rtol=0.05, atol=0.0),
     ]
-    return Part("test_sigmoid", 2, "sigmoid", cases)
+    return Part(gid, 2, "sigmoid", cases)
 
 
 def _rnn_step_case(label, hidden, x, h, W, b):
@@ -99,15 +112,16 @@ def _rnn_step_case(label, hidden, x, h, W, b):
     return Case(label, ([x, h], (W, b)), (y, y), ("y", "h_next"), hidden, _sigmoid_oracle(a))
 
 
-def _rnn_step_part():
+def _rnn_step_part(hidden):
+    gid = "test_rnn_step"
     weights, X, h_0 = rnnlib.lecture_setup(seed=10)
     cases = [_rnn_step_case("the visible example", False, X[0], h_0, weights[0], weights[3])]
     for i, (seed, H, D, B) in enumerate([(1202, 5, 3, 4), (1203, 7, 2, 1)], 1):
-        rng = np.random.default_rng(seed)
+        rng = hidden(gid, seed)
         W, b = _rand_weights(rng, 1, 1, H, D)
         cases.append(_rnn_step_case(_label(i, H=H, D=D, B=B), True,
                                     rng.standard_normal((D, B)), rng.standard_normal((H, B)), W, b))
-    return Part("test_rnn_step", 3, "rnn_step", cases)
+    return Part(gid, 3, "rnn_step", cases)
 
 
 def _gru_step_case(label, hidden, x, h, weights):
@@ -118,15 +132,16 @@ def _gru_step_case(label, hidden, x, h, weights):
                 _sigmoid_oracle(W_u @ hx + b_u, W_r @ hx + b_r))
 
 
-def _gru_step_part():
+def _gru_step_part(hidden):
+    gid = "test_gru_step"
     weights, X, h_0 = rnnlib.lecture_setup(seed=10)
     cases = [_gru_step_case("the visible example (the lecture's step on X[1])", False, X[1], h_0, weights)]
     for i, (seed, H, D, B) in enumerate([(1302, 4, 6, 3), (1303, 6, 2, 5)], 1):
-        rng = np.random.default_rng(seed)
+        rng = hidden(gid, seed)
         w = _rand_weights(rng, 3, 3, H, D)
         cases.append(_gru_step_case(_label(i, H=H, D=D, B=B), True,
                                     rng.standard_normal((D, B)), rng.standard_normal((H, B)), w))
-    return Part("test_gru_step", 5, "gru_step", cases)
+    return Part(gid, 5, "gru_step", cases)
 
 
 def toy_cell(inputs, weights):
@@ -137,10 +152,11 @@ def toy_cell(inputs, weights):
     return 2.0 * h_next, h_next
 
 
-def _scan_part():
+def _scan_part(hidden):
+    gid = "test_scan"
     cases = []
     for i, (seed, T, D, H, B) in enumerate([(1401, 6, 3, 4, 2), (1402, 1, 2, 3, 1), (1403, 9, 5, 2, 3)], 1):
-        rng = np.random.default_rng(seed)
+        rng = hidden(gid, seed)
         W, b = _rand_weights(rng, 1, 1, H, D)
         X, h_0 = rng.standard_normal((T, D, B)), rng.standard_normal((H, B))
         ys, h = [], h_0
@@ -149,14 +165,20 @@ def _scan_part():
             ys.append(y)
         cases.append(Case(_label(i, T=T, D=D, H=H, B=B) + ", with a simple tanh cell",
                           (HARNESS_TOY_CELL, X, (W, b), h_0), (ys, h), ("ys", "h_T")))
-    return Part("test_scan", 3, "scan", cases)
+    return Part(gid, 3, "scan", cases)
 
 
 # --------------------------------------------------------------------------- assignments 2 and 3
 
-def _problem(cell, seed, T=4, D=3, H=5, B=2):
-    """The notebooks' ``problem``: random weights (scale 0.5), X, h_0 and upstream gradients G."""
-    rng = np.random.default_rng(seed)
+def _case_rng(hidden, grade_id, i, seed):
+    """Case ``i``'s generator: the visible example's (case 0) is the notebook's, seeded with ``seed``;
+    a hidden case's derives from the course secret and its case number ``seed``."""
+    return np.random.default_rng(seed) if i == 0 else hidden(grade_id, seed)
+
+
+def _problem(cell, rng, T=4, D=3, H=5, B=2):
+    """The notebooks' ``problem`` drawn from ``rng``: random weights (scale 0.5), X, h_0 and
+    upstream gradients G."""
     n = rnnlib.CELLS[cell].n_matrices
     weights = _rand_weights(rng, n, n, H, D, scale=0.5)
     return weights, rng.standard_normal((T, D, B)), rng.standard_normal((H, B)), rng.standard_normal((T, H, B))
@@ -177,10 +199,10 @@ def _step_backward_ref(cell, weights, x, h, dh_next):
     return dX[0], dh, tuple(dweights)
 
 
-def _step_forward_part(cell, grade_id, points, function, seeds):
+def _step_forward_part(cell, grade_id, points, function, seeds, hidden):
     cases = []
     for i, (seed, sizes) in enumerate(seeds):
-        weights, X, h_0, _ = _problem(cell, seed, **sizes)
+        weights, X, h_0, _ = _problem(cell, _case_rng(hidden, grade_id, i, seed), **sizes)
         hs, caches, _ = _caches(cell, weights, X, h_0)
         names = ("x", "h") + rnnlib.CELLS[cell].saved_names
         label = "the visible example" if i == 0 else _label(i, **sizes)
@@ -188,11 +210,11 @@ def _step_forward_part(cell, grade_id, points, function, seeds):
     return Part(grade_id, points, function, cases)
 
 
-def _step_backward_part(cell, grade_id, points, function, seeds):
+def _step_backward_part(cell, grade_id, points, function, seeds, hidden):
     cases = []
     wnames = _grad_names(cell)
     for i, (seed, sizes) in enumerate(seeds):
-        weights, X, h_0, G = _problem(cell, seed, **sizes)
+        weights, X, h_0, G = _problem(cell, _case_rng(hidden, grade_id, i, seed), **sizes)
         _, caches, _ = _caches(cell, weights, X, h_0)
         expected = _step_backward_ref(cell, weights, X[0], h_0, G[0])
         label = "the visible example" if i == 0 else _label(i, **sizes)
@@ -200,11 +222,11 @@ def _step_backward_part(cell, grade_id, points, function, seeds):
     return Part(grade_id, points, function, cases)
 
 
-def _backward_part(cell, grade_id, points, function, step_function, seeds):
+def _backward_part(cell, grade_id, points, function, step_function, seeds, hidden):
     cases = []
     wnames = _grad_names(cell)
     for i, (seed, sizes) in enumerate(seeds):
-        weights, X, h_0, G = _problem(cell, seed, **sizes)
+        weights, X, h_0, G = _problem(cell, _case_rng(hidden, grade_id, i, seed), **sizes)
         _, caches, cache = _caches(cell, weights, X, h_0)
         dweights, dX, dh_0 = rnnlib.backward(G, cache)
         entries, carry = [], np.zeros_like(h_0)
@@ -219,45 +241,55 @@ def _backward_part(cell, grade_id, points, function, step_function, seeds):
     return Part(grade_id, points, function, cases)
 
 
-def _mse_part():
+def _mse_part(hidden):
+    gid = "test_mse_loss"
     cases = []
     for i, (seed, shape) in enumerate([(2401, (1, 32)), (2402, (1, 5)), (2403, (2, 7))], 1):
-        rng = np.random.default_rng(seed)
+        rng = hidden(gid, seed)
         pred, y = rng.standard_normal(shape), rng.standard_normal(shape)
         loss, grad = rnnlib.mse(pred, y)
         cases.append(Case(_label(i, shape=shape), (pred, y), (loss, grad), ("loss", "dpred")))
-    return Part("test_mse_loss", 2, "mse_loss", cases)
+    return Part(gid, 2, "mse_loss", cases)
 
 
-def forward_and_scan():
+def _hidden(secret, assignment):
+    """``hidden(part, case)``: the generator of a hidden case of ``assignment`` (see ``rnngrade.secret``)."""
+    return partial(course_secret.case_rng, secret, assignment)
+
+
+def forward_and_scan(secret=None):
+    hidden = _hidden(secret, "forward_and_scan")
     return Assignment(
         "forward_and_scan", "forward_and_scan.ipynb",
-        [_sigmoid_part(), _rnn_step_part(), _gru_step_part(), _scan_part()],
+        [_sigmoid_part(hidden, public=secret is None), _rnn_step_part(hidden), _gru_step_part(hidden),
+         _scan_part(hidden)],
         skip_cells=frozenset({"timing"}), keep_in_rnnlib=frozenset())
 
 
-def gru_bptt():
+def gru_bptt(secret=None):
+    hidden = _hidden(secret, "gru_bptt")
     step = [(0, {}), (2101, dict(D=6, H=2, B=3)), (2102, dict(D=4, H=5, B=1))]
     back = [(0, {}), (2201, dict(D=2, H=6, B=4)), (2202, dict(D=5, H=3, B=1))]
     loop = [(0, {}), (2301, dict(T=7, D=4, H=3, B=3)), (2302, dict(T=1, D=2, H=4, B=2))]
     return Assignment(
         "gru_bptt", "gru_bptt.ipynb",
-        [_step_forward_part("gru", "test_gru_step_forward", 3, "gru_step_forward", step),
-         _step_backward_part("gru", "test_gru_step_backward", 6, "gru_step_backward", back),
-         _backward_part("gru", "test_gru_backward", 5, "gru_backward", "gru_step_backward", loop),
-         _mse_part()],
+        [_step_forward_part("gru", "test_gru_step_forward", 3, "gru_step_forward", step, hidden),
+         _step_backward_part("gru", "test_gru_step_backward", 6, "gru_step_backward", back, hidden),
+         _backward_part("gru", "test_gru_backward", 5, "gru_backward", "gru_step_backward", loop, hidden),
+         _mse_part(hidden)],
         skip_cells=frozenset({"gradcheck", "training"}), keep_in_rnnlib=frozenset({"activations"}))
 
 
-def mgu():
+def mgu(secret=None):
+    hidden = _hidden(secret, "mgu")
     step = [(0, {}), (3101, dict(D=6, H=2, B=3)), (3102, dict(D=4, H=5, B=1))]
     back = [(0, {}), (3201, dict(D=2, H=6, B=4)), (3202, dict(D=5, H=3, B=1))]
     loop = [(0, {}), (3301, dict(T=7, D=4, H=3, B=3)), (3302, dict(T=1, D=2, H=4, B=2))]
     return Assignment(
         "mgu", "mgu.ipynb",
-        [_step_forward_part("mgu", "test_mgu_step_forward", 3, "mgu_step_forward", step),
-         _step_backward_part("mgu", "test_mgu_step_backward", 6, "mgu_step_backward", back),
-         _backward_part("mgu", "test_mgu_backward", 5, "mgu_backward", "mgu_step_backward", loop)],
+        [_step_forward_part("mgu", "test_mgu_step_forward", 3, "mgu_step_forward", step, hidden),
+         _step_backward_part("mgu", "test_mgu_step_backward", 6, "mgu_step_backward", back, hidden),
+         _backward_part("mgu", "test_mgu_backward", 5, "mgu_backward", "mgu_step_backward", loop, hidden)],
         skip_cells=frozenset({"training"}), keep_in_rnnlib=frozenset({"activations"}))
 
 
@@ -266,10 +298,9 @@ def mgu():
 LSTM_CACHE = ("x", "h", "c", "i", "f", "o", "g", "c_next")
 
 
-def _lstm_problem(seed, T=4, D=3, H=5, B=2):
-    """The notebook's ``problem``: weights (scale 0.5), X, h_0, c_0, and upstream gradients
-    G for the hidden states and G_c for one cell state."""
-    rng = np.random.default_rng(seed)
+def _lstm_problem(rng, T=4, D=3, H=5, B=2):
+    """The notebook's ``problem`` drawn from ``rng``: weights (scale 0.5), X, h_0, c_0, and
+    upstream gradients G for the hidden states and G_c for one cell state."""
     weights = _rand_weights(rng, 4, 4, H, D, scale=0.5)
     X, h_0, c_0 = rng.standard_normal((T, D, B)), rng.standard_normal((H, B)), rng.standard_normal((H, B))
     return weights, X, h_0, c_0, rng.standard_normal((T, H, B)), rng.standard_normal((T, H, B))
@@ -294,33 +325,36 @@ def _label_or_visible(i, sizes):
     return "the visible example" if i == 0 else _label(i, **sizes)
 
 
-def _lstm_step_forward_part(seeds):
+def _lstm_step_forward_part(seeds, hidden):
+    gid = "test_lstm_step_forward"
     cases = []
     for i, (seed, sizes) in enumerate(seeds):
-        weights, X, h_0, c_0, _, _ = _lstm_problem(seed, **sizes)
+        weights, X, h_0, c_0, _, _ = _lstm_problem(_case_rng(hidden, gid, i, seed), **sizes)
         hs, cache, caches = _lstm_caches(weights, X, h_0, c_0)
         cases.append(Case(_label_or_visible(i, sizes), (X[0], h_0, c_0, weights),
                           (hs[0], cache.saved["c"][0], caches[0]), ("h_next", "c_next", LSTM_CACHE), hidden=i > 0))
-    return Part("test_lstm_step_forward", 3, "lstm_step_forward", cases)
+    return Part(gid, 3, "lstm_step_forward", cases)
 
 
-def _lstm_step_backward_part(seeds):
+def _lstm_step_backward_part(seeds, hidden):
+    gid = "test_lstm_step_backward"
     cases = []
     for i, (seed, sizes) in enumerate(seeds):
-        weights, X, h_0, c_0, G, G_c = _lstm_problem(seed, **sizes)
+        weights, X, h_0, c_0, G, G_c = _lstm_problem(_case_rng(hidden, gid, i, seed), **sizes)
         _, _, caches = _lstm_caches(weights, X, h_0, c_0)
         expected = _lstm_step_backward_ref(weights, X[0], h_0, c_0, G[0], G_c[0])
         cases.append(Case(_label_or_visible(i, sizes), (G[0], G_c[0], caches[0], weights), expected,
                           ("dx", "dh", "dc", _grad_names("lstm")), hidden=i > 0))
-    return Part("test_lstm_step_backward", 6, "lstm_step_backward", cases)
+    return Part(gid, 6, "lstm_step_backward", cases)
 
 
-def _lstm_backward_part(seeds):
+def _lstm_backward_part(seeds, hidden):
     """The loop over time, with the student's step backward answered by an oracle that also
     checks the carried gradients ``dh`` (added to ``dhs[t]``) and ``dc`` it is called with."""
+    gid = "test_lstm_backward"
     cases = []
     for i, (seed, sizes) in enumerate(seeds):
-        weights, X, h_0, c_0, G, _ = _lstm_problem(seed, **sizes)
+        weights, X, h_0, c_0, G, _ = _lstm_problem(_case_rng(hidden, gid, i, seed), **sizes)
         _, cache, caches = _lstm_caches(weights, X, h_0, c_0)
         dweights, dX, (dh_0, dc_0) = rnnlib.backward(G, cache)
         entries, dh, dc = [], np.zeros_like(h_0), np.zeros_like(c_0)
@@ -334,25 +368,29 @@ def _lstm_backward_part(seeds):
         cases.append(Case(_label_or_visible(i, sizes), (G, caches, weights), (tuple(dweights), dX, (dh_0, dc_0)),
                           (_grad_names("lstm"), "dX", ("dh_0", "dc_0")), hidden=i > 0,
                           oracles={"lstm_step_backward": {"kind": "calls", "entries": entries}}))
-    return Part("test_lstm_backward", 5, "lstm_backward", cases)
+    return Part(gid, 5, "lstm_backward", cases)
 
 
-def lstm():
+def lstm(secret=None):
+    hidden = _hidden(secret, "lstm")
     step = [(0, {}), (4101, dict(D=6, H=2, B=3)), (4102, dict(D=4, H=5, B=1))]
     back = [(0, {}), (4201, dict(D=2, H=6, B=4)), (4202, dict(D=5, H=3, B=1))]
     loop = [(0, {}), (4301, dict(T=7, D=4, H=3, B=3)), (4302, dict(T=1, D=2, H=4, B=2))]
     return Assignment(
         "lstm", "lstm.ipynb",
-        [_lstm_step_forward_part(step), _lstm_step_backward_part(back), _lstm_backward_part(loop)],
+        [_lstm_step_forward_part(step, hidden), _lstm_step_backward_part(back, hidden),
+         _lstm_backward_part(loop, hidden)],
         skip_cells=frozenset({"gradcheck"}), keep_in_rnnlib=frozenset({"activations"}))
 
 
 ASSIGNMENTS = {"forward_and_scan": forward_and_scan, "gru_bptt": gru_bptt, "mgu": mgu, "lstm": lstm}
 
 
-def get(name):
-    """The spec of assignment ``name`` (built on demand: the references take milliseconds)."""
+def get(name, secret=None):
+    """The spec of assignment ``name``, its hidden inputs derived from the course ``secret`` (None:
+    the public defaults; see ``rnngrade.secret``). Built on demand: the references take milliseconds."""
     try:
-        return ASSIGNMENTS[name]()
+        builder = ASSIGNMENTS[name]
     except KeyError:
         raise ValueError(f"no grading spec for assignment {name!r}; known: {sorted(ASSIGNMENTS)}") from None
+    return builder(secret)

@@ -163,6 +163,12 @@ for path in ["{ROOT}/rnngrade/specs.py"] + [os.path.join(p, "rnngrade", "specs.p
         print("LEAK:specs", path)
     except OSError:
         pass
+for path in ("{COURSE}/.rnngrade_secret", "{ROOT}/.rnngrade_secret"):
+    try:
+        open(path).read()
+        print("LEAK:secret", path)
+    except OSError:
+        pass
 try:
     import rnngrade.specs
     print("LEAK:import rnngrade")
@@ -182,7 +188,7 @@ for top in ("/", "/root", "/home", "/work", "/srv", "/var", "/opt", "/mnt"):
             continue  # the environment is mounted read-only; it holds no course file
         for f in filenames:
             path = os.path.join(dirpath, f)
-            if f in ("gradebook.db", "nbgrader_config.py") or path.endswith("rnngrade/specs.py") or (
+            if f in ("gradebook.db", "nbgrader_config.py", ".rnngrade_secret") or path.endswith("rnngrade/specs.py") or (
                     f.endswith(".ipynb") and path.startswith(("{COURSE}", "{ROOT}"))):
                 hits.append(path)
 if hits:

@@ -101,8 +101,10 @@ def submit(course, student, name, nb=None, raw=None):
 
 
 def rnngrade(course, *args, timeout=900):
-    """Run the grader's command line in ``course``; return the completed process."""
+    """Run the grader's command line in ``course``; return the completed process. A course secret
+    in the environment is not passed on: the course's own (its .rnngrade_secret, if any) counts."""
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    env.pop("RNNGRADE_SECRET", None)
     return subprocess.run([sys.executable, "-m", "rnngrade", *args, "--course", str(course)],
                           cwd=course, env=env, capture_output=True, text=True, timeout=timeout)
 

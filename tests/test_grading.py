@@ -2,18 +2,23 @@
 
 A scratch course directory gets, for every assignment, the solved notebook, the blank release,
 typical student mistakes, cheats, and broken submissions (unreadable files, notebooks malformed
-inside). ``python -m rnngrade all`` (the command behind ``make grade``) autogrades them, writes
-feedback and exports the CSV; the tests then read the gradebook. Every expected score below is derived from which part a submission breaks: the
-part's points are lost, the others kept.
+inside); it has a course secret (so the hidden inputs are not the public ones), a due date for
+one assignment with a late-submission plugin, and submissions on time and late. ``python -m
+rnngrade all`` (the command behind ``make grade``) autogrades them, writes feedback and exports
+the CSV; the tests then read the gradebook. Every expected score below is derived from which
+part a submission breaks: the part's points are lost, the others kept.
 """
 
 import copy
 import csv
+import datetime
 import html
 import json
 import os
 import re
+import secrets
 import shutil
+import sys
 
 import nbformat
 import pytest
@@ -21,6 +26,7 @@ import pytest
 from grading_support import (ASSIGNMENTS, add_cell, as_data, cell, data_cell, make_course, mutate, release,
                              replace_solution, rnngrade, scores, solved, submit)
 from rnngrade import pipeline, runner
+from rnngrade import secret as course_secret
 
 POINTS = {
     "forward_and_scan": {"test_sigmoid": 2, "test_rnn_step": 3, "test_gru_step": 5, "test_scan": 3},
@@ -150,6 +156,23 @@ BROKEN_FILES = {"empty-file": b"", "json-list": b"[]", "huge-number": _huge_numb
 BROKEN_FILES_IN = "mgu"
 
 
+# Late submissions (in LATE_IN): the due date, and nbgrader's documented example of a late-submission
+# plugin (one point per hour late, rounded), configured in the course's nbgrader_config.py
+LATE_IN = "mgu"
+DUE = "2025-03-01 12:00:00 UTC"
+LATE_PLUGIN = """from nbgrader.plugins import BasePlugin
+
+
+class SubMarks(BasePlugin):
+    def late_submission_penalty(self, student_id, score, total_seconds_late):
+        return round(total_seconds_late / 3600, 0)
+"""
+LATE = {  # student: (timestamp.txt as nbgrader's exchange writes it, in UTC, seconds late, late penalty)
+    "on-time": ("2025-03-01 11:59:59.500000 UTC", datetime.datetime(2025, 3, 1, 11, 59, 59, 500000), 0, 0.0),
+    "late": ("2025-03-01 10:20:00.000000 America/New_York", datetime.datetime(2025, 3, 1, 15, 20), 12000, 3.0),
+}
+
+
 def expected_scores():
     """{(assignment, student): {grade_id: points}} for every submission made below."""
     exp = {}
@@ -171,6 +194,8 @@ def expected_scores():
     for student in BROKEN_FILES:
         exp[BROKEN_FILES_IN, student] = {k: 0 for k in POINTS[BROKEN_FILES_IN]}
     exp[BROKEN_FILES_IN, "huge-number"] = dict(POINTS[BROKEN_FILES_IN])
+    for student in LATE:
+        exp[LATE_IN, student] = dict(POINTS[LATE_IN])
     return exp
 
 
@@ -211,15 +236,34 @@ def submissions(course):
         submit(course, student, BROKEN_FILES_IN, raw=content() if callable(content) else content)
     for a, student, cell_id, old, new, _ in MISTAKES:
         submit(course, student, a, mutate(solved(a), cell_id, old, new))
+    for student, (stamp, *_) in LATE.items():
+        (submit(course, student, LATE_IN, solved(LATE_IN)) / "timestamp.txt").write_text(stamp + "\n")
+
+
+def set_due_date(course, assignment, due):
+    """The instructor's ``nbgrader db assignment add <assignment> --duedate=<due>``, in process."""
+    from nbgrader.api import Gradebook
+
+    with pytest.MonkeyPatch.context() as mp:  # a new gradebook runs `alembic` from PATH
+        mp.setenv("PATH", f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}")
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+            gb.update_or_create_assignment(assignment, duedate=due)
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, sandbox_flag):
     course = make_course(tmp_path_factory.mktemp("course"))
+    key = secrets.token_hex(16)
+    (course / course_secret.FILE).write_text(key + "\n")
+    set_due_date(course, LATE_IN, DUE)
+    (course / "late.py").write_text(LATE_PLUGIN)
+    with open(course / "nbgrader_config.py", "a") as f:
+        f.write('\nc.AssignLatePenalties.plugin_class = "late.SubMarks"\n')
     submissions(course)
     report = course / "report.json"
     proc = rnngrade(course, "all", *sandbox_flag, "--jobs", "2", "--cell-timeout", "3", "--case-timeout", "3",
                     "--notebook-timeout", "120", "--report", str(report))
+    proc.secret = key
     return course, proc, json.loads(report.read_text()) if report.exists() else []
 
 
@@ -325,8 +369,67 @@ def test_export_has_every_student(graded):
     solved_rows = [r for r in rows if r["student_id"] == "solved"]
     assert all(float(r["score"]) == float(r["max_score"]) > 0 for r in solved_rows)
     got = {(r["assignment"], r["student_id"]): float(r["score"]) for r in rows}
-    wrong = {k: (got.get(k), sum(v.values())) for k, v in expected_scores().items() if got.get(k) != sum(v.values())}
+    penalty = {(LATE_IN, s): p for s, (*_, p) in LATE.items()}
+    exp = {k: sum(v.values()) - penalty.get(k, 0) for k, v in expected_scores().items()}
+    wrong = {k: (got.get(k), v) for k, v in exp.items() if got.get(k) != v}
     assert not wrong, f"(assignment, student): (exported, expected): {wrong}"
+
+
+def test_hidden_inputs_come_from_the_secret_which_reaches_no_output(graded):
+    """The course has a secret: no warning, every log says so (by a fingerprint), and the secret
+    is nowhere in what the grader writes or prints."""
+    course, proc, report = graded
+    fingerprint = course_secret.fingerprint(proc.secret)
+    assert "no course secret" not in proc.stdout + proc.stderr
+    assert {row["hidden_inputs"] for row in report} == {f"derived from the course secret (fingerprint {fingerprint})"}
+    logs = sorted((course / "grading_logs").rglob("*.txt"))
+    assert logs and all(f"hidden inputs: derived from the course secret (fingerprint {fingerprint})\n"
+                        in p.read_text(errors="replace") for p in logs)
+    outputs = [course / "gradebook.db", course / "grades.csv", course / "report.json",
+               *(p for top in ("feedback", "autograded", "grading_logs") for p in (course / top).rglob("*") if p.is_file())]
+    assert len(outputs) > 100
+    leaks = [p for p in outputs if proc.secret.encode() in p.read_bytes()]
+    assert not leaks and proc.secret not in proc.stdout + proc.stderr, leaks[:5]
+
+
+def test_late_submissions_are_recorded_and_penalised_as_nbgrader_does(graded):
+    """timestamp.txt becomes the submission's timestamp, nbgrader computes how late it is from
+    the due date, and the configured late-submission plugin's penalty comes off the score."""
+    from nbgrader.api import Gradebook
+
+    course, _, report = graded
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        got = {sub.student.id: (sub.timestamp, sub.total_seconds_late, sub.late_submission_penalty)
+               for sub in gb.find_assignment(LATE_IN).submissions}
+    assert {s: got[s] for s in LATE} == {s: (ts, late, penalty) for s, (_, ts, late, penalty) in LATE.items()}
+    others = {s: v for s, v in got.items() if s not in LATE}
+    assert others and all(v == (None, 0, 0.0) for v in others.values()), others
+    rows = {r["student_id"]: r for r in csv.DictReader(open(course / "grades.csv")) if r["assignment"] == LATE_IN}
+    assert (rows["late"]["timestamp"], rows["late"]["raw_score"], rows["late"]["late_submission_penalty"],
+            rows["late"]["score"]) == ("2025-03-01 15:20:00", "14.0", "3.0", "11.0")
+    assert rows["late"]["duedate"] == "2025-03-01 12:00:00"
+    late = {row["student"]: (row["seconds_late"], row["late_penalty"]) for row in report if row["assignment"] == LATE_IN}
+    assert late["late"] == (12000, 3.0) and late["on-time"] == (0, None) and late["solved"] == (0, None)
+    assert "12000 s after the due date; late penalty: 3" in (course / "grading_logs" / LATE_IN / "late.txt").read_text()
+    feedback = {s: html.unescape((course / "feedback" / s / LATE_IN / f"{LATE_IN}.html").read_text()) for s in LATE}
+    assert "Late submission penalty (Score: -3.0)" in feedback["late"] and "Score: 11.0 / 14.0" in feedback["late"]
+    assert "Submitted 3.3 hours after the due date: a late penalty of 3 points." in feedback["late"]
+    assert "Late submission penalty" not in feedback["on-time"] and "due date" not in feedback["on-time"]
+
+
+def test_the_late_penalty_follows_the_course_configuration(graded, tmp_path, monkeypatch):
+    """nbgrader's own penalty method, set in nbgrader_config.py: 'zero' takes the whole score."""
+    course = tmp_path / "course"
+    shutil.copytree(graded[0], course, ignore=shutil.ignore_patterns("feedback", "autograded", "grading_logs"))
+    config = (course / "nbgrader_config.py").read_text().replace('c.AssignLatePenalties.plugin_class = "late.SubMarks"',
+                                                                 'c.LateSubmissionPlugin.penalty_method = "zero"')
+    (course / "nbgrader_config.py").write_text(config)
+    monkeypatch.setenv("PATH", os.environ["PATH"])  # pipeline.Course puts the environment's bin/ first
+    pipeline.autograde(pipeline.Course(course), LATE_IN, list(LATE), use_sandbox=False)
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        assert {s: gb.find_submission(LATE_IN, s).late_submission_penalty for s in LATE} == {"on-time": 0.0, "late": 14.0}
 
 
 def test_a_grader_error_names_the_student_and_spares_the_others(graded, tmp_path, monkeypatch, caplog):

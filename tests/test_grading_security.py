@@ -6,7 +6,9 @@ beside an honest grading). The tests check that no attack gains a point, that no
 the submission changes, that no attack reaches the network, the gradebook, the solutions, the
 grader's code or other processes, that nothing the attacks smuggle reaches the feedback, that
 no process outlives its grading, and that the honest grades stay exactly as they were. A report
-(attacks tried, points gained, breaches) is printed at the end of the run.
+(attacks tried, points gained, breaches) is printed at the end of the run. The course has a
+secret, in its file and (for the attacks' run) in the grader's environment, with a canary in it:
+no attack may read it, and the hidden inputs it derives must not reach the feedback.
 
 The suite needs the sandbox (bubblewrap): several attacks (``kill(-1)``, a fork bomb, filling
 memory) would harm the machine without it, so it never runs unsandboxed.
@@ -97,6 +99,7 @@ def siege(tmp_path_factory):
         pytest.skip(f"the adversarial suite needs the sandbox, which is unavailable here: {exc}")
     course = make_course(tmp_path_factory.mktemp("siege"))
     token = secrets.token_hex(6)
+    (course / ".rnngrade_secret").write_text(f"CANARY-file-{token}\n")  # the honest grades' secret
     for a in ASSIGNMENTS:
         submit(course, "honest", a, solved(a))
         submit(course, "honest-partial", a, mutate(solved(a), *PARTIAL[a]))
@@ -121,12 +124,14 @@ def siege(tmp_path_factory):
             from nbformat.v4 import new_code_cell
             nb.cells.append(new_code_cell(code + "\nprint('ATTACK-' + 'DONE')"))
             submit(course, f"attack-{name}", a, nb)
-    env_canary = dict(os.environ, RNNGRADE_CANARY="CANARY-" + token)
+    # another secret, in the environment (which takes precedence): honest grades must not change
+    env_canary = dict(os.environ, RNNGRADE_CANARY="CANARY-" + token, RNNGRADE_SECRET=f"CANARY-env-{token}")
     proc = subprocess.run([*rnngrade_cmd(course), "all", *limits], cwd=course, env=env_canary,
                           capture_output=True, text=True, timeout=1200)
     listener.close()
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return dict(course=course, token=token, before=before, after=scores(course), listener=listener,
+    return dict(course=course, token=token, secret=env_canary["RNNGRADE_SECRET"], before=before,
+                after=scores(course), listener=listener,
                 hash_before=hash_before, hash_after=_tree_hash(protected, exclude={"__pycache__"}),
                 leftovers=_sandbox_processes(), stdout=proc.stdout)
 
@@ -142,7 +147,7 @@ def _breaches(siege, name, a):
     found = []
     log = (course / "grading_logs" / a / f"{student}.txt").read_text(errors="replace")
     found += sorted(set(re.findall(r"LEAK:[^\s'\"]*", log)))
-    hidden = _hidden_numbers(a)
+    hidden = _hidden_numbers(a, siege["secret"])
     for path in (course / "feedback" / student / a / f"{a}.html", course / "autograded" / student / a / f"{a}.ipynb"):
         text = path.read_text(errors="replace") if path.exists() else ""
         shown = set(re.findall(r"\d+\.\d{6,}", text))
@@ -156,9 +161,10 @@ def _breaches(siege, name, a):
 _HIDDEN = {}
 
 
-def _hidden_numbers(a):
-    """The hidden cases' input values, written as a repr of them would show them (8 decimals)."""
-    if a not in _HIDDEN:
+def _hidden_numbers(a, secret=None):
+    """The hidden cases' input values under the course ``secret``, written as a repr of them would
+    show them (8 decimals)."""
+    if (a, secret) not in _HIDDEN:
         import numpy as np
         from rnngrade import specs
 
@@ -170,7 +176,7 @@ def _hidden_numbers(a):
                     yield from arrays(o)
 
         values = set()
-        for part in specs.get(a).parts:
+        for part in specs.get(a, secret=secret).parts:
             for case in part.cases:
                 if case.hidden:
                     for arr in arrays(case.args):
@@ -178,8 +184,8 @@ def _hidden_numbers(a):
                             text = f"{v:.8f}".rstrip("0")
                             if len(text.split(".")[1]) >= 6:
                                 values.add(text)
-        _HIDDEN[a] = values
-    return _HIDDEN[a]
+        _HIDDEN[a, secret] = values
+    return _HIDDEN[a, secret]
 
 
 def test_report(siege, grading_report):
@@ -250,6 +256,7 @@ def test_the_suite_detects_breaches_when_there_is_no_sandbox(tmp_path):
     import sys
 
     course = make_course(tmp_path)
+    (course / ".rnngrade_secret").write_text("the instructor's\n")
     listener = Listener()
     a = "mgu"
     submit(course, "honest", a, solved(a))
@@ -270,11 +277,12 @@ def test_the_suite_detects_breaches_when_there_is_no_sandbox(tmp_path):
         assert "WARNING: grading WITHOUT the sandbox" in proc.stderr
         return {n: (course / "grading_logs" / a / f"attack-{n}.txt").read_text() for n in names}
 
-    logs = attack_and_grade("read-solutions", "reference-by-path", "network", "patch-numpy")
+    logs = attack_and_grade("read-solutions", "reference-by-path", "network", "patch-numpy", "read-grader")
     listener.close()
     got = scores(course)
     assert sum(got[a, "attack-read-solutions"].values()) == 14, "unsandboxed, reading the solutions works"
     assert "LEAK:solutions" in logs["read-solutions"] and "LEAK:reference" in logs["reference-by-path"]
+    assert f"LEAK:secret {course}/.rnngrade_secret" in logs["read-grader"], "unsandboxed, the secret can be read"
     assert sum(got[a, "attack-patch-numpy"].values()) == 0, "patching numpy never gains a point"
     assert listener.hits, "unsandboxed, the network attack reaches the listener"
     logs = attack_and_grade("tamper-gradebook")
