@@ -6,6 +6,16 @@ import numpy as np
 import pytest
 
 
+def pytest_configure(config):
+    """Keep nbval's executions of the chapters for the book build (``executed.py``). It is
+    registered as a plugin, not imported here, because a conftest's hooks see only the items
+    of its own directory, and nbval's items are in ``book/``."""
+    import executed
+
+    if not config.pluginmanager.is_registered(executed):
+        config.pluginmanager.register(executed, "rnn-course-executed-chapters")
+
+
 def random_problem(cell, T=5, D=3, H=4, B=3, seed=0, scale=0.5):
     """Random weights, inputs, initial state and upstream gradient for a cell.
 

@@ -9,10 +9,12 @@ import sys
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 import yaml
 
 from browser import PageChecker, chromium_available
+from executed import executed_chapters
 
 ROOT = Path(__file__).resolve().parent.parent
 STRICT = os.environ.get("RNN_COURSE_STRICT") == "1"
@@ -25,22 +27,41 @@ def _toc_pages():
 
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory):
-    """Build the book from a clean copy of the sources (no _build cache), as a newcomer would."""
+    """Build the book from a clean copy of the sources (no _build cache), as a newcomer would.
+
+    The chapters' outputs are those of nbval's execution earlier in this session, when it ran
+    them all (see ``executed.py``): the copy is then built without executing them again, and
+    the time of the build is nbval's execution plus the rendering. Otherwise jupyter-book
+    executes them, as ``make book`` does.
+
+    Returns the HTML directory, the finished process, the seconds of execution plus build,
+    and the seconds of execution per chapter (empty when jupyter-book executed them).
+    """
     src = tmp_path_factory.mktemp("book-src")
     for name in ("_config.yml", "_toc.yml", "book", "rnnlib"):
         (shutil.copytree if (ROOT / name).is_dir() else shutil.copy)(ROOT / name, src / name)
     for name in ("assignments", "solutions"):       # present in a checkout: must not leak into the book
         if (ROOT / name).is_dir():
             shutil.copytree(ROOT / name, src / name)
+    executed = executed_chapters(sorted((ROOT / "book").glob("*.ipynb")))
+    per_chapter = {}
+    if executed is not None:
+        for path, (nb, seconds) in executed.items():
+            nbformat.write(nb, src / "book" / path.name)
+            per_chapter[path.stem] = seconds
+        config = yaml.safe_load((src / "_config.yml").read_text())
+        config["execute"]["execute_notebooks"] = "off"
+        (src / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     jb = Path(sys.executable).parent / "jupyter-book"
     t0 = time.perf_counter()
     proc = subprocess.run([str(jb), "build", str(src), "--warningiserror", "--keep-going"],
                           capture_output=True, text=True, timeout=600)
-    return src / "_build" / "html", proc, time.perf_counter() - t0
+    seconds = time.perf_counter() - t0 + sum(per_chapter.values())
+    return src / "_build" / "html", proc, seconds, per_chapter
 
 
 def test_book_builds_with_zero_warnings_in_under_five_minutes(built_book):
-    html, proc, seconds = built_book
+    html, proc, seconds, _ = built_book
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-5000:]
     warnings = [line for line in log.splitlines() if "WARNING:" in line and "Kernel is running over TCP" not in line
@@ -50,12 +71,32 @@ def test_book_builds_with_zero_warnings_in_under_five_minutes(built_book):
     assert seconds < 300, f"the build took {seconds:.0f} s"
 
 
+def test_no_chapter_executes_for_more_than_two_minutes(built_book):
+    per_chapter = built_book[3]
+    if not per_chapter:
+        pytest.skip("nbval did not execute the chapters in this session (run `pytest book tests/test_book.py`)")
+    slow = {name: round(s) for name, s in per_chapter.items() if s >= 120}
+    assert not slow, f"chapters over two minutes (s): {slow}"
+    assert len(per_chapter) == len(list((ROOT / "book").glob("*.ipynb")))
+
+
 def test_every_toc_page_is_built_and_nothing_else_leaks(built_book):
     html = built_book[0]
     for page in _toc_pages():
         assert (html / f"{page}.html").is_file(), page
     built = {p.relative_to(html).as_posix() for p in html.rglob("*.html")}
     assert not [p for p in built if p.startswith(("assignments", "solutions", "tests", "benchmarks"))]
+
+
+def test_every_figure_of_the_executed_chapters_is_on_its_page(built_book):
+    """The pages show the chapters' outputs (executed by nbval or by jupyter-book): at least as
+    many images as the chapter's code cells produce."""
+    html = built_book[0]
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        figures = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+        shown = (html / "book" / f"{path.stem}.html").read_text().count("<img")
+        assert shown >= figures, f"{path.name}: {figures} figures in the notebook, {shown} images on the page"
 
 
 def _need_chromium():
