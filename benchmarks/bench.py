@@ -8,8 +8,9 @@
 2. Training size (B=64, T=256, D=128, H=128), float32 and float64, forward,
    forward+backward and inference, against PyTorch on the CPU (``torch.nn.RNN``/``GRU``/``LSTM``
    with autograd; inference under ``torch.no_grad`` against ``rnnlib.infer``) when PyTorch is
-   installed. PyTorch's GRU is a different variant (reset gate after the matrix product) of the
-   same cost class; PyTorch has no MGU, so the MGU is compared with ``torch.nn.GRU`` for
+   installed: ``rnnlib.timing.against_torch``, the measurement the book's cost chapter shows.
+   PyTorch's GRU is a different variant (reset gate after the matrix product) of the same cost
+   class; PyTorch has no MGU, so the MGU is compared with ``torch.nn.GRU`` for
    reference; ``torch.nn.LSTM`` computes exactly our LSTM. Targets: forward no slower,
    forward+backward within 1.5x (the LSTM: no slower), LSTM inference within 1.5x.
 3. Scaling: forward time against T and H, the memory the backward cache holds, and the
@@ -52,53 +53,26 @@ def lecture_size():
 
 
 def against_torch():
-    try:
-        import torch
-    except ImportError:
+    T, D, H, B = 256, 128, 128, 64
+    measured, info = timing.against_torch((np.float32, np.float64), T=T, D=D, H=H, B=B, repeat=7)
+    if info is None:
         msg = "### 2. Against PyTorch\n\nskipped: PyTorch is not installed\n"
         print(msg)
         return msg
-    T, D, H, B = 256, 128, 128, 64
     rows = []
-    for dtype, tdtype in ((np.float32, torch.float32), (np.float64, torch.float64)):
-        for cell, module in (("rnn", torch.nn.RNN), ("gru", torch.nn.GRU), ("mgu", torch.nn.GRU),
-                             ("lstm", torch.nn.LSTM)):
-            w, X, h_0 = timing.make_problem(cell, T, D, H, B, dtype=dtype)
-            G = np.ones((T, H, B), dtype)
-            net = module(D, H).to(tdtype)
-            tX = torch.tensor(rnnlib.interop.to_torch_layout(X))
-            th0 = torch.zeros(1, B, H, dtype=tdtype)
-            th0 = (th0, th0.clone()) if cell == "lstm" else th0
-            tG = torch.ones(T, B, H, dtype=tdtype)
-
-            def torch_fb():
-                net.zero_grad()
-                out, _ = net(tX, th0)
-                (out * tG).sum().backward()
-
-            def torch_infer():
-                with torch.no_grad():
-                    return net(tX, th0)
-
-            res = timing.compare({
-                "np_f": lambda: rnnlib.forward(cell, w, X, h_0),
-                "t_f": lambda: net(tX, th0),
-                "np_fb": lambda: rnnlib.backward(G, rnnlib.forward(cell, w, X, h_0)[1]),
-                "t_fb": torch_fb,
-                "np_i": lambda: rnnlib.infer(cell, w, X, h_0, return_sequence=True),
-                "t_i": torch_infer,
-            }, repeat=7)
-            ratio = lambda a, b: f"{res[a].median / res[b].median:.2f}"
-            ms = lambda k: f"{res[k].median * 1e3:.1f}"
-            rows.append((np.dtype(dtype).name, cell + ("" if cell != "mgu" else " (vs torch GRU)"),
-                         ms("np_f"), ms("t_f"), ratio("np_f", "t_f"), ms("np_fb"), ms("t_fb"), ratio("np_fb", "t_fb"),
-                         ms("np_i"), ms("t_i"), ratio("np_i", "t_i")))
-    text = table(f"2. Training size (T={T}, D={D}, H={H}, B={B}) against PyTorch {torch.__version__} "
-                 f"({torch.get_num_threads()} threads)",
-                 ("dtype", "cell", "rnnlib fwd (ms)", "torch fwd (ms)", "ratio", "rnnlib fwd+bwd (ms)",
-                  "torch fwd+bwd (ms)", "ratio", "rnnlib infer (ms)", "torch no_grad (ms)", "ratio"), rows)
+    for dtype in ("float32", "float64"):
+        for cell, module in timing.TORCH_MODULES.items():
+            row = [dtype, f"{cell} (nn.{module})"]
+            for kind in timing.TORCH_KINDS:
+                ours, theirs = (measured[(dtype, cell, who, kind)].median for who in ("rnnlib", "torch"))
+                row += [f"{ours * 1e3:.1f}", f"{theirs * 1e3:.1f}", f"{ours / theirs:.2f}"]
+            rows.append(row)
+    header = ["dtype", "cell"] + [f"{kind} {what}" for kind in timing.TORCH_KINDS
+                                  for what in ("rnnlib (ms)", "torch (ms)", "ratio")]
+    text = table(f"2. Training size (T={T}, D={D}, H={H}, B={B}) against PyTorch {info['version']} "
+                 f"({info['threads']} threads, as many as numpy's BLAS)", header, rows)
     return text + ("\nratio = rnnlib time / PyTorch time (targets: forward <= 1, forward+backward <= 1.5 and "
-                   "<= 1 for the LSTM, LSTM inference <= 1.5)\n")
+                   "<= 1 for the LSTM, LSTM inference <= 1.5); the vanilla RNN with tanh, as nn.RNN\n")
 
 
 def scaling():

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Timing", "time_call", "compare", "sweep", "fit_line", "machine_info", "peak_memory"]
+__all__ = ["Timing", "time_call", "compare", "sweep", "fit_line", "machine_info", "peak_memory", "against_torch"]
 
 
 @dataclass
@@ -324,3 +324,112 @@ def forward_sweep(param, values, cells=None, base=None, repeat=7, backward=False
         return fns
 
     return sweep(make, values, repeat=repeat)
+
+
+# ----------------------------------------------------------------------------- against PyTorch
+
+#: The PyTorch module each cell is compared with. PyTorch has no MGU: its GRU, for reference.
+TORCH_MODULES = {"rnn": "RNN", "gru": "GRU", "mgu": "GRU", "lstm": "LSTM"}
+#: What ``against_torch`` times for each cell and library.
+TORCH_KINDS = ("forward", "forward+backward", "inference")
+
+
+def _rnnlib_cases(cell, dtype, T, D, H, B):
+    """rnnlib's forward, forward+backward (loss = the sum of all h_t) and inference."""
+    from .bptt import backward, forward, infer
+
+    w, X, state_0 = make_problem(cell, T, D, H, B, dtype=dtype)
+    dhs = np.ones((T, H, B), dtype)
+    run = dict(cell=cell, weights=w, X=X, h_0=state_0, activation="tanh")   # nn.RNN's tanh
+    return {"forward": lambda: forward(**run),
+            "forward+backward": lambda: backward(dhs, forward(**run)[1]),
+            "inference": lambda: infer(**run, return_sequence=True)}, run
+
+
+def _torch_cases(torch, cell, dtype, run, T, D, H, B):
+    """The same three for the PyTorch module on the same inputs. ``nn.RNN`` and ``nn.LSTM``
+    compute exactly our cells: they get our weights, and in float64 must give our states."""
+    from . import interop
+    from .bptt import forward
+
+    tdtype = getattr(torch, np.dtype(dtype).name)
+    net = getattr(torch.nn, TORCH_MODULES[cell])(D, H).to(tdtype)
+    tX = torch.tensor(interop.to_torch_layout(run["X"]), requires_grad=True)       # (T, B, D)
+    th_0 = torch.zeros(1, B, H, dtype=tdtype)
+    th_0 = (th_0, torch.zeros_like(th_0)) if cell == "lstm" else th_0
+    to_torch = {"rnn": interop.rnn_to_torch, "lstm": interop.lstm_to_torch}.get(cell)
+    if to_torch is not None:
+        net.load_state_dict({k: torch.tensor(v) for k, v in to_torch(run["weights"]).items()})
+        if dtype == np.float64:
+            with torch.no_grad():
+                theirs = net(tX, th_0)[0].numpy()
+            if not np.allclose(theirs, interop.to_torch_layout(forward(**run)[0]), rtol=0, atol=1e-12):
+                raise AssertionError(f"torch.nn.{TORCH_MODULES[cell]} and rnnlib's {cell} disagree")
+
+    def forward_backward():                     # rnnlib's backward also returns dX: so does this
+        net.zero_grad()
+        tX.grad = None
+        net(tX, th_0)[0].sum().backward()
+
+    def inference():
+        with torch.no_grad():
+            return net(tX, th_0)
+
+    return {"forward": lambda: net(tX, th_0), "forward+backward": forward_backward, "inference": inference}
+
+
+def against_torch(dtypes=(np.float32, np.float64), cells=None, T=256, D=128, H=128, B=64, repeat=3,
+                  extra=None):
+    """Time rnnlib against PyTorch on the CPU: forward, forward+backward and inference.
+
+    For each dtype, one ``compare`` call in which every round runs all of rnnlib's callables,
+    pauses, then all of PyTorch's, and pauses: run alternately, call by call, PyTorch's forward
+    came out up to 2x slower right after a numpy call. PyTorch gets as many threads as numpy's
+    BLAS (``OPENBLAS_NUM_THREADS``, else every CPU). Each callable's first (calibrating) call
+    is its warm-up.
+
+    Parameters
+    ----------
+    dtypes : sequence of numpy float dtypes
+    cells : sequence of str, optional
+        Default: every cell that PyTorch has a counterpart for (``TORCH_MODULES``).
+    T, D, H, B : int
+    repeat : int
+    extra : callable, optional
+        ``extra(dtype) -> dict of name -> callable``: more callables to time in rnnlib's block
+        (e.g. parts of a breakdown), reported under ``(dtype name, "extra", name)``.
+
+    Returns
+    -------
+    timings : dict of tuple -> Timing
+        ``(dtype name, cell, "rnnlib" | "torch", kind)`` for ``kind`` in ``TORCH_KINDS``; no
+        "torch" entries when PyTorch is not installed.
+    torch_info : dict or None
+        PyTorch's ``"version"`` and ``"threads"``, or None without PyTorch.
+    """
+    import time
+
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    cells = tuple(TORCH_MODULES) if cells is None else cells
+    if torch is not None:
+        torch.manual_seed(0)
+        torch.set_num_threads(int(os.environ.get("OPENBLAS_NUM_THREADS", os.cpu_count())))
+    pause = lambda: time.sleep(0.15)            # let the other library's threads go idle
+    timings = {}
+    for dtype in dtypes:
+        name = np.dtype(dtype).name
+        ours, theirs = {}, {}
+        for cell in cells:
+            fns, run = _rnnlib_cases(cell, dtype, T, D, H, B)
+            ours.update({(name, cell, "rnnlib", k): fn for k, fn in fns.items()})
+            if torch is not None:
+                theirs.update({(name, cell, "torch", k): fn
+                               for k, fn in _torch_cases(torch, cell, dtype, run, T, D, H, B).items()})
+        ours.update({(name, "extra", k): fn for k, fn in (extra(dtype) if extra else {}).items()})
+        timed = compare({**ours, "pause 1": pause, **theirs, "pause 2": pause}, repeat=repeat, warmup=0)
+        timings.update({k: t for k, t in timed.items() if isinstance(k, tuple)})
+    info = None if torch is None else {"version": torch.__version__, "threads": torch.get_num_threads()}
+    return timings, info

@@ -53,3 +53,14 @@ def test_the_timed_baseline_computes_what_rnnlib_computes(problem, cell):
     ys, _ = rnnlib.scan(timing.LECTURE_STEPS[cell], X, weights, state_0)
     hs, _ = rnnlib.forward(cell, weights, X, state_0)
     np.testing.assert_allclose(np.stack(ys), hs, rtol=1e-12, atol=1e-14)   # rounding only
+
+
+def test_against_torch_times_both_libraries_on_the_same_cells():
+    """The measurement behind the cost chapter's and the benchmark's PyTorch tables (tiny sizes:
+    its own check that nn.RNN and nn.LSTM, given our weights, return our states runs in float64)."""
+    measured, info = timing.against_torch((np.float64,), cells=("rnn", "lstm"), T=3, D=2, H=4, B=2, repeat=1,
+                                          extra=lambda dtype: {"nothing": lambda: None})
+    whos = ("rnnlib",) if info is None else ("rnnlib", "torch")
+    expected = {("float64", c, who, k) for c in ("rnn", "lstm") for who in whos for k in timing.TORCH_KINDS}
+    assert set(measured) == expected | {("float64", "extra", "nothing")}
+    assert all(t.median > 0 for t in measured.values())
