@@ -127,14 +127,14 @@ class CallOracle:
         return self._nan_like(self.entries[0]["result"])
 
 
-def _resolve(obj):
+def resolve(obj):
     """Replace ``{"__harness__": name}`` placeholders with the harness's functions."""
     if isinstance(obj, dict) and set(obj) == {"__harness__"}:
         return HARNESS_FUNCTIONS[obj["__harness__"]]
     if isinstance(obj, list):
-        return [_resolve(o) for o in obj]
+        return [resolve(o) for o in obj]
     if isinstance(obj, tuple):
-        return tuple(_resolve(o) for o in obj)
+        return tuple(resolve(o) for o in obj)
     return obj
 
 
@@ -229,7 +229,7 @@ def main():
         if case.get("done"):
             return
         try:
-            args = _resolve(decode(case["args"]))
+            args = resolve(decode(case["args"]))
             oracles = {name: {k: decode(v) for k, v in spec.items()}
                        for name, spec in case.get("oracles", {}).items()}
             reply = call(ns, case["function"], args, oracles, case["timeout"])

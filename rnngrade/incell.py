@@ -20,7 +20,7 @@ from . import harness, judge, secret, specs, wire
 def run_case(case, function, namespace):
     """Call ``namespace[function]`` on ``case`` as the harness would; return its reply dict."""
     oracles = {name: {k: wire.decode(wire.encode(v)) for k, v in spec.items()} for name, spec in case.oracles.items()}
-    reply = harness.call(namespace, function, harness._resolve(wire.decode(wire.encode(case.args))), oracles)
+    reply = harness.call(namespace, function, harness.resolve(wire.decode(wire.encode(case.args))), oracles)
     if reply["status"] == "ok":
         reply["decoded"] = wire.decode(reply["value"])
     return reply
