@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from attacks import ATTACKS
-from grading_support import (ASSIGNMENTS, ROOT, make_course, mutate, release, rnngrade, scores, solved,
+from grading_support import (ASSIGNMENTS, ROOT, arrays, make_course, mutate, release, rnngrade, scores, solved,
                              submit)
 
 STRICT = os.environ.get("RNN_COURSE_STRICT") == "1"
@@ -167,13 +167,6 @@ def _hidden_numbers(a, secret=None):
     if (a, secret) not in _HIDDEN:
         import numpy as np
         from rnngrade import specs
-
-        def arrays(obj):
-            if isinstance(obj, np.ndarray):
-                yield obj
-            elif isinstance(obj, (tuple, list)):
-                for o in obj:
-                    yield from arrays(o)
 
         values = set()
         for part in specs.get(a, secret=secret).parts:
