@@ -105,6 +105,9 @@ import os, json
 ids = [f"{gid}/{i}" for gid in {GRADE_IDS} for i in range(6)]
 lines = [json.dumps({"ready": True})] + [
     json.dumps({"result": {"id": i, "status": "ok", "value": 0.0, "log": ["sigmoid:no-match"]}}) for i in ids]
+# the grader may stop this process as soon as it reads the forged records, before the cell's
+# last line: this marker says that the forging itself was reached
+print("ATTACK-FORGING", flush=True)
 for fd in range(3, 40):
     try:
         os.write(fd, ("\\n".join(lines) + "\\n").encode())

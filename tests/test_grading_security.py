@@ -197,12 +197,18 @@ RUN_TO_THE_END = {n for n, (cls, _) in ATTACKS.items() if cls in ("points", "hid
     "patch-builtins", "patch-sys-modules", "ipython-machinery", "exfiltrate-hidden-inputs"}
 
 
+# where an attack's marker says it was tried: its cell's end, except for forge-records, which
+# the grader may stop as soon as it reads the forged records (a race with the cell's last line)
+TRIED_MARKER = {name: "ATTACK-FORGING" if name == "forge-records" else "ATTACK-DONE" for name in RUN_TO_THE_END}
+
+
 @pytest.mark.parametrize("name", sorted(RUN_TO_THE_END))
 def test_attack_really_ran(siege, name):
-    """The attack's code ran to its end in the sandbox (it was tried, not cut short)."""
+    """The attack's code ran (to its end, or for forge-records up to the forging) in the sandbox:
+    it was tried, not cut short."""
     for a in ASSIGNMENTS:
         log = (siege["course"] / "grading_logs" / a / f"attack-{name}.txt").read_text(errors="replace")
-        assert "ATTACK-DONE" in log, f"{a}: {name} did not run to its end: {log[-500:]}"
+        assert TRIED_MARKER[name] in log, f"{a}: {name} did not run: {log[-500:]}"
 
 
 @pytest.mark.parametrize("name", sorted(ATTACKS))
