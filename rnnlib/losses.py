@@ -86,38 +86,65 @@ def mse(pred, target):
     return float(np.mean(diff * diff)), 2.0 * diff / diff.size
 
 
-def softmax_cross_entropy(logits, labels):
-    """Softmax cross-entropy averaged over all examples, and its gradient.
+def softmax_cross_entropy(logits, targets, mask=None):
+    """Softmax cross-entropy, averaged over the positions that count, and its gradient.
 
-    Classes run along the first axis of ``logits`` (column convention).
+    The vocabulary (the classes) runs along the rows of ``logits``, the batch along the
+    columns, as everywhere in rnnlib::
+
+        p = softmax(logits) over axis -2
+        loss = -(sum over counted positions of log p[target]) / (number of counted positions)
+        dlogits = (p - onehot(target)) * mask / (number of counted positions)
 
     Parameters
     ----------
-    logits : ndarray, shape (C, B) or (T, C, B)
-    labels : int ndarray, shape (B,) or (T, B)
-        Class indices in ``[0, C)``.
+    logits : ndarray, shape (V, B) or (T, V, B)
+        Any finite values: ``log p`` is computed as ``z - max(z) - log(sum(exp(z - max(z))))``
+        (the log-sum-exp trick), so logits of 1e4 neither overflow nor warn.
+    targets : int ndarray, shape (B,) or (T, B)
+        Class indices in ``[0, V)``.
+    mask : ndarray of 0/1 (or bool), the shape of ``targets``, optional
+        1 where a position counts (default: all). Masked positions add nothing to the loss and
+        get a zero gradient; the mean is over the counted positions only.
 
     Returns
     -------
     loss : float
-        ``mean(-log softmax(logits)[label])`` over the ``B`` (or ``T * B``) examples.
-    grad : ndarray, the shape of ``logits``
-        ``(softmax(logits) - onehot(labels)) / number of examples``.
+        The mean negative log-likelihood per counted position (nats). ``exp(loss)`` is the
+        perplexity.
+    dlogits : ndarray, the shape of ``logits``
     """
-    logits = np.asarray(logits, dtype=float)
-    labels = np.asarray(labels)
-    if logits.ndim not in (2, 3) or labels.shape != logits.shape[:-2] + logits.shape[-1:]:
-        raise ValueError(
-            f"logits has shape {logits.shape} = (C, B) or (T, C, B), so labels must have shape "
-            f"{logits.shape[:-2] + logits.shape[-1:]}; got {labels.shape}"
-        )
-    C = logits.shape[-2]
-    if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() >= C:
-        raise ValueError(f"labels must be integers in [0, {C}); got dtype {labels.dtype}, range [{labels.min()}, {labels.max()}]")
+    logits = np.asarray(logits)
+    targets = np.asarray(targets)
+    if logits.ndim not in (2, 3):
+        raise ValueError(f"logits must be (V, B) or (T, V, B); got shape {logits.shape}")
+    want = logits.shape[:-2] + logits.shape[-1:]
+    if targets.shape != want:
+        raise ValueError(f"logits has shape {logits.shape} = {'(T, V, B)' if logits.ndim == 3 else '(V, B)'}, "
+                         f"so targets must have shape {want}; got {targets.shape}")
+    V = logits.shape[-2]
+    if targets.size and (not np.issubdtype(targets.dtype, np.integer) or targets.min() < 0 or targets.max() >= V):
+        raise ValueError(f"targets must be integers in [0, {V}) (V = logits.shape[-2]); got dtype "
+                         f"{targets.dtype}, range [{targets.min()}, {targets.max()}]")
+    if mask is None:
+        mask = np.ones(targets.shape)
+    else:
+        mask = np.asarray(mask)
+        if mask.shape != targets.shape:
+            raise ValueError(f"mask must have the targets' shape {targets.shape}; got {mask.shape}")
+        if not np.isin(mask, (0, 1)).all():
+            raise ValueError("mask must hold only 0 and 1 (1 = the position counts)")
+    count = mask.sum()
+    if count == 0:
+        raise ValueError("mask counts no position: the mean loss is undefined")
+    logits = logits.astype(np.result_type(logits.dtype, np.float32), copy=False)
     check_finite(logits, "logits")
-    shifted = logits - logits.max(axis=-2, keepdims=True)          # log-sum-exp trick
+    shifted = logits - logits.max(axis=-2, keepdims=True)           # <= 0: exp cannot overflow
     log_p = shifted - np.log(np.exp(shifted).sum(axis=-2, keepdims=True))
-    onehot = np.moveaxis(np.eye(C)[labels], -1, -2)                  # (C, B) or (T, C, B)
-    n = labels.size
-    loss = -float((log_p * onehot).sum()) / n
-    return loss, (np.exp(log_p) - onehot) / n
+    index = np.expand_dims(targets, -2)                              # (1, B) or (T, 1, B)
+    picked = np.take_along_axis(log_p, index, axis=-2)[..., 0, :]    # log p[target], targets' shape
+    loss = -float((picked * mask).sum() / count)
+    dlogits = np.exp(log_p)
+    np.put_along_axis(dlogits, index, np.take_along_axis(dlogits, index, axis=-2) - 1, axis=-2)
+    dlogits *= np.expand_dims(mask / count, -2).astype(dlogits.dtype)
+    return loss, dlogits

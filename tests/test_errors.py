@@ -120,8 +120,8 @@ def test_other_public_functions(lecture):
     _raises("elems must be an iterable sequence", rnnlib.scan, rnnlib.gru_step, 3, (), None)
     _raises(re.escape("pred has shape (2, 3) but target has shape (3, 2); they must match"), rnnlib.mse, np.zeros((2, 3)), np.zeros((3, 2)))
     _raises("pred contains 1 non-finite", rnnlib.mse, np.array([np.nan]), np.zeros(1))
-    _raises(re.escape("labels must have shape (3,); got (4,)"), rnnlib.softmax_cross_entropy, np.zeros((2, 3)), np.zeros(4, int))
-    _raises(re.escape("labels must be integers in [0, 2); got dtype int64, range [0, 5]"),
+    _raises(re.escape("targets must have shape (3,); got (4,)"), rnnlib.softmax_cross_entropy, np.zeros((2, 3)), np.zeros(4, int))
+    _raises(re.escape("targets must be integers in [0, 2) (V = logits.shape[-2]); got dtype int64, range [0, 5]"),
             rnnlib.softmax_cross_entropy, np.zeros((2, 3)), np.array([0, 1, 5]))
     _raises(re.escape("h has shape (4, 2), expected (H, B) or (T, H, B) with H = 3 = W_y.shape[1]"),
             rnnlib.readout_forward, np.zeros((4, 2)), np.zeros((1, 3)), np.zeros((1, 1)))

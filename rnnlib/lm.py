@@ -1,0 +1,271 @@
+"""A character-level language model: input layer, any rnnlib cell, and an output layer over the
+vocabulary at every step.
+
+::
+
+    x_t      = E[:, c_t]                  embedding of character c_t, (D, B); one-hot when E is absent
+    h_t      = cell(x_t, h_{t-1})         any of rnnlib.CELLS
+    logits_t = W_y h_t + b_y              (V, B): a score for every possible next character
+    loss     = mean over t, b of -log softmax(logits_t)[c_{t+1}]
+
+Parameters live in a dict, in a fixed order (``param_names``): ``E`` (D, V) when there is an
+embedding, the cell's weights (``rnnlib.CELLS[cell].weight_names``), then ``W_y`` (V, H) and
+``b_y`` (V, 1). Optimisers take ``list(params.values())`` and update the arrays in place.
+
+Truncated backprop through time: a long text is read in chunks of T steps; the state at the end
+of a chunk starts the next one, and no gradient flows back across the boundary. In numpy this
+"detaching" is simply not sending ``dh_0`` anywhere: ``lm_loss_and_grads`` returns the final
+state as plain arrays, and the next call starts its own backward pass from its own chunk.
+"""
+
+import numpy as np
+
+from .bptt import backward, forward, infer
+from .cells import get as get_cell
+from .init import init_readout, init_weights
+from .losses import readout_backward, readout_forward, softmax_cross_entropy
+
+__all__ = ["param_names", "init_lm", "zero_state", "lm_forward", "lm_backward", "lm_loss_and_grads",
+           "lm_perplexity", "next_char_id", "sample"]
+
+
+def param_names(cell, embedding=True):
+    """The names of a language model's parameters, in their fixed order."""
+    return ("E",) * embedding + get_cell(cell).weight_names + ("W_y", "b_y")
+
+
+def init_lm(cell, V, H, D=None, seed=0, dtype=np.float64):
+    """Initial parameters of a language model.
+
+    Parameters
+    ----------
+    cell : {"rnn", "gru", "mgu", "lstm"}
+    V : int
+        Vocabulary size.
+    H : int
+        Hidden size.
+    D : int or None
+        Embedding size; None for one-hot input (the cell then reads D = V inputs).
+    seed : int
+
+    Returns
+    -------
+    dict of str -> ndarray
+        ``E`` (D, V) standard normal (when ``D`` is given), the cell's weights
+        (``rnnlib.init_weights``), ``W_y`` (V, H) Glorot-uniform and ``b_y`` (V, 1) zeros.
+    """
+    rng = np.random.default_rng([seed, 2])
+    params = {} if D is None else {"E": rng.standard_normal((D, V)).astype(dtype)}
+    weights = init_weights(cell, V if D is None else D, H, seed, dtype=dtype)
+    params.update(zip(get_cell(cell).weight_names, weights))
+    params["W_y"], params["b_y"] = init_readout(H, V, seed + 1, dtype)
+    return params
+
+
+def _split(cell, params):
+    names = get_cell(cell).weight_names
+    missing = [n for n in param_names(cell, "E" in params) if n not in params]
+    if missing:
+        raise ValueError(f"params lacks {missing}; a {cell} language model has {param_names(cell, 'E' in params)}")
+    return params.get("E"), tuple(params[n] for n in names), params["W_y"], params["b_y"]
+
+
+def zero_state(cell, H, B, dtype=np.float64):
+    """The all-zero initial state for ``B`` streams: ``h_0`` (H, B), or the LSTM's ``(h_0, c_0)``."""
+    spec = get_cell(cell)
+    return spec.pack_state([np.zeros((H, B), dtype)] * len(spec.state_names))
+
+
+def _inputs(E, V, ids):
+    """The cell's input sequence (T, D, B) for character ids (T, B)."""
+    if E is None:                                  # one-hot: column c of the identity
+        X = np.zeros((ids.shape[0], V, ids.shape[1]))
+        np.put_along_axis(X, ids[:, None, :], 1.0, axis=1)
+        return X
+    return E[:, ids].transpose(1, 0, 2)            # E[:, ids] is (D, T, B)
+
+
+def _check_ids(ids, V, name):
+    ids = np.asarray(ids)
+    if ids.ndim != 2 or not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(f"{name} must be a (T, B) integer array; got dtype {ids.dtype}, shape {ids.shape}")
+    if ids.size and (ids.min() < 0 or ids.max() >= V):
+        raise ValueError(f"{name} must be character ids in [0, {V}) (V = W_y.shape[0]); got range [{ids.min()}, {ids.max()}]")
+    return ids
+
+
+def lm_forward(cell, params, X_ids, state_0, activation="tanh"):
+    """Logits for the next character at every step, and a cache for ``lm_backward``.
+
+    Parameters
+    ----------
+    cell : str
+    params : dict, from ``init_lm``
+    X_ids : int ndarray, shape (T, B)
+        Input characters.
+    state_0 : ndarray (H, B), or the LSTM's pair
+        The state carried in from the previous chunk (``zero_state`` to start).
+    activation : str
+        The vanilla RNN's nonlinearity.
+
+    Returns
+    -------
+    logits : ndarray, shape (T, V, B)
+    cache : tuple, for ``lm_backward``; ``cache[1].final_state`` is the state after the chunk.
+    """
+    E, weights, W_y, b_y = _split(cell, params)
+    V = W_y.shape[0]
+    X_ids = _check_ids(X_ids, V, "X_ids")
+    hs, cell_cache = forward(cell, weights, _inputs(E, V, X_ids), state_0, activation)
+    logits, out_cache = readout_forward(hs, W_y, b_y)
+    return logits, (X_ids, cell_cache, out_cache, E)
+
+
+def lm_backward(dlogits, cache):
+    """Gradients of every parameter from the gradient of the logits.
+
+    Parameters
+    ----------
+    dlogits : ndarray, shape (T, V, B)
+    cache : from ``lm_forward``
+
+    Returns
+    -------
+    grads : dict of str -> ndarray
+        The parameters' names and shapes.
+    dstate_0 : the gradient with respect to the initial state (shaped like it). Truncated BPTT
+        drops it: that is what detaching the carried state means.
+    """
+    X_ids, cell_cache, out_cache, E = cache
+    dhs, dW_y, db_y = readout_backward(dlogits, out_cache)
+    dweights, dX, dstate_0 = backward(dhs, cell_cache)
+    grads = {}
+    if E is not None:
+        # x_t = E[:, c_t]: every use of character c adds its dx to column c of dE. np.add.at
+        # accumulates repeated indices (a plain dE[:, ids] += ... would keep only one of them).
+        dE = np.zeros_like(E)
+        np.add.at(dE.T, X_ids.ravel(), dX.transpose(0, 2, 1).reshape(-1, dX.shape[1]))
+        grads["E"] = dE
+    grads.update(zip(get_cell(cell_cache.cell).weight_names, dweights))
+    grads["W_y"], grads["b_y"] = dW_y, db_y
+    return grads, dstate_0
+
+
+def lm_loss_and_grads(cell, params, X_ids, Y_ids, state_0, mask=None, activation="tanh"):
+    """One chunk of truncated BPTT: the loss, every parameter's gradient, and the state to carry.
+
+    Parameters
+    ----------
+    X_ids, Y_ids : int ndarray, shape (T, B)
+        Inputs and targets (``Y_ids[t]`` is the character after ``X_ids[t]``).
+    state_0 : the state carried in (``zero_state`` to start)
+    mask : optional (T, B) of 0/1, positions whose loss counts
+
+    Returns
+    -------
+    loss : float, mean nats per counted character
+    grads : dict of str -> ndarray
+    state_T : the state after the chunk, detached (plain arrays) for the next chunk
+    """
+    logits, cache = lm_forward(cell, params, X_ids, state_0, activation)
+    loss, dlogits = softmax_cross_entropy(logits, Y_ids, mask)
+    grads, _ = lm_backward(dlogits, cache)             # dstate_0 is dropped: no gradient crosses chunks
+    return loss, grads, cache[1].final_state
+
+
+def lm_perplexity(cell, params, ids, streams=16, activation="tanh"):
+    """Perplexity ``exp(mean nats per character)`` of the model on a held-out text.
+
+    The text is cut into ``streams`` contiguous pieces read side by side, each from a zero
+    state; every character but each piece's first is predicted from all that precede it in
+    its piece. Inference keeps no cache, so memory does not grow with the text's length.
+
+    Parameters
+    ----------
+    ids : int ndarray, shape (N,)
+    streams : int
+
+    Returns
+    -------
+    float
+    """
+    E, weights, W_y, b_y = _split(cell, params)
+    ids = np.asarray(ids)
+    n = (len(ids) - 1) // streams
+    if n < 1:
+        raise ValueError(f"{len(ids)} characters are too few for {streams} streams")
+    X_ids = _check_ids(ids[:n * streams].reshape(streams, n).T, W_y.shape[0], "ids")
+    Y_ids = ids[1:n * streams + 1].reshape(streams, n).T
+    state_0 = zero_state(cell, W_y.shape[1], streams, W_y.dtype)
+    hs = infer(cell, weights, _inputs(E, W_y.shape[0], X_ids), state_0, return_sequence=True,
+               activation=activation)
+    loss, _ = softmax_cross_entropy(W_y @ hs + b_y, Y_ids)
+    return float(np.exp(loss))
+
+
+def next_char_id(logits, temperature=1.0, top_k=None, u=None, rng=None):
+    """Draw the next character from the model's scores.
+
+    ``p = softmax(logits / temperature)`` over the ``top_k`` highest scores (all when None),
+    then the id ``i`` with ``cumsum(p)[i - 1] <= u < cumsum(p)[i]`` for a uniform ``u``:
+    inverse-transform sampling, so that a given ``u`` always gives the same character.
+    Temperature 0 means the most likely character (no draw).
+
+    Parameters
+    ----------
+    logits : ndarray, shape (V,)
+    temperature : float >= 0
+        Below 1 sharpens the distribution, above 1 flattens it.
+    top_k : int or None
+    u : float in [0, 1), or None to draw one from ``rng``
+
+    Returns
+    -------
+    int
+    """
+    logits = np.asarray(logits, dtype=float).ravel()
+    if not (np.isfinite(temperature) and temperature >= 0):
+        raise ValueError(f"temperature must be a number >= 0; got {temperature}")
+    if top_k is not None and not (isinstance(top_k, (int, np.integer)) and 1 <= top_k):
+        raise ValueError(f"top_k must be a positive integer or None; got {top_k!r}")
+    if temperature == 0:
+        return int(np.argmax(logits))
+    z = logits / temperature
+    if top_k is not None and top_k < len(z):
+        z = np.where(z >= np.sort(z)[-top_k], z, -np.inf)       # keep the k largest scores
+    p = np.exp(z - z.max())
+    cdf = np.cumsum(p / p.sum())
+    u = (np.random.default_rng() if rng is None else rng).random() if u is None else u
+    if not 0 <= u < 1:
+        raise ValueError(f"u must be in [0, 1); got {u}")
+    return int(min(np.searchsorted(cdf, u, side="right"), len(z) - 1))
+
+
+def sample(cell, params, vocab, prime, length, temperature=1.0, top_k=None, seed=0, activation="tanh"):
+    """Generate text: read ``prime``, then draw ``length`` characters one at a time.
+
+    Each drawn character is fed back as the next input. Deterministic given ``seed``.
+
+    Parameters
+    ----------
+    vocab : rnnlib.text.Vocab
+    prime : str, non-empty, every character in the vocabulary
+    length : int >= 0
+
+    Returns
+    -------
+    str : ``prime`` followed by the ``length`` generated characters
+    """
+    if not prime:
+        raise ValueError("prime must hold at least one character")
+    E, weights, W_y, b_y = _split(cell, params)
+    ids = list(vocab.encode(prime, strict=True))
+    rng = np.random.default_rng(seed)
+    state = zero_state(cell, W_y.shape[1], 1, W_y.dtype)
+    for k in range(len(ids) + length - 1):
+        x = _inputs(E, W_y.shape[0], np.array([[ids[k]]]))           # (1, D, 1)
+        state = infer(cell, weights, x, state, activation=activation)
+        if k >= len(ids) - 1:
+            h = state if isinstance(state, np.ndarray) else state[0]
+            ids.append(next_char_id((W_y @ h + b_y)[:, 0], temperature, top_k, rng=rng))
+    return vocab.decode(ids)

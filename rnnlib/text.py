@@ -1,0 +1,178 @@
+"""Text as numbers: the shipped texts, a character vocabulary, splits and minibatches.
+
+The pipeline of a character language model::
+
+    text = load_text("time_machine")                   # a str, shipped in data/
+    train, valid, test = split_text(text)              # contiguous, disjoint pieces
+    vocab = Vocab.from_text(train)                     # characters seen in training
+    ids = vocab.encode(train)                          # int array, shape (N,)
+    for X, Y in batches(ids, batch_size=32, num_steps=64, order="sequential", rng=rng):
+        ...                                            # X, Y: (T, B) ints, Y = X shifted by one
+
+Batches are time first, batch in the columns, as everywhere in rnnlib.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["TEXTS", "load_text", "Vocab", "split_text", "batches", "UNKNOWN"]
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+#: The shipped texts, by name: the file in ``data/`` (their source and licence: data/README.md).
+TEXTS = {"time_machine": "time_machine.txt"}
+
+#: What an unknown character decodes to: U+FFFD, the replacement character.
+UNKNOWN = "\ufffd"
+
+
+def load_text(name):
+    """One of the shipped texts, as a str (``TEXTS`` lists them; no download ever).
+
+    Parameters
+    ----------
+    name : str
+        A key of ``TEXTS``, e.g. ``"time_machine"`` (H. G. Wells, 1895; 179,693 characters).
+    """
+    if name not in TEXTS:
+        raise ValueError(f"unknown text {name!r}; the shipped texts are {sorted(TEXTS)}")
+    return (DATA_DIR / TEXTS[name]).read_text(encoding="utf-8")
+
+
+class Vocab:
+    """A character vocabulary: id 0 is the unknown character, then the known ones, sorted.
+
+    Parameters
+    ----------
+    chars : iterable of str
+        The known characters (each of length 1).
+
+    Attributes
+    ----------
+    chars : str
+        Every id's character, ``chars[0] == UNKNOWN``.
+    """
+
+    def __init__(self, chars):
+        known = sorted(set(chars) - {UNKNOWN})
+        if any(len(c) != 1 for c in known):
+            raise ValueError("a vocabulary holds single characters")
+        self.chars = UNKNOWN + "".join(known)
+        self._index = {c: i for i, c in enumerate(self.chars)}
+
+    @classmethod
+    def from_text(cls, text):
+        """The vocabulary of the characters in ``text`` (build it from the training split only)."""
+        return cls(set(text))
+
+    def __len__(self):
+        return len(self.chars)
+
+    def __repr__(self):
+        return f"Vocab({len(self)} characters: {self.chars[1:]!r} and unknown)"
+
+    def unknown_in(self, text):
+        """The characters of ``text`` outside the vocabulary, sorted."""
+        return sorted(set(text) - set(self.chars[1:]))
+
+    def encode(self, text, strict=False):
+        """Character ids of ``text``, int64 array of shape (len(text),).
+
+        Unknown characters become id 0, or with ``strict`` raise a ``ValueError`` naming them.
+        """
+        if strict and (missing := self.unknown_in(text)):
+            raise ValueError(f"characters outside the vocabulary: {''.join(missing)!r}")
+        index = self._index
+        return np.fromiter((index.get(c, 0) for c in text), dtype=np.int64, count=len(text))
+
+    def decode(self, ids):
+        """The text of character ids (any integer array-like, read in order)."""
+        ids = np.asarray(ids).ravel()
+        if ids.size and (ids.min() < 0 or ids.max() >= len(self)):
+            raise ValueError(f"ids must be in [0, {len(self)}); got range [{ids.min()}, {ids.max()}]")
+        return "".join(self.chars[i] for i in ids)
+
+
+def split_text(text, fractions=(0.9, 0.05, 0.05)):
+    """Cut a text into train, validation and test pieces, in that order, without overlap.
+
+    Each piece is contiguous (a model sees no sentence of the held-out text while training),
+    and each cut is moved forward to the next line break so that no word is split across pieces.
+
+    Parameters
+    ----------
+    text : str
+    fractions : three floats summing to 1
+
+    Returns
+    -------
+    train, valid, test : str
+        ``train + valid + test == text``.
+    """
+    if len(fractions) != 3 or min(fractions) <= 0 or abs(sum(fractions) - 1) > 1e-9:
+        raise ValueError(f"fractions must be three positive numbers summing to 1; got {fractions}")
+    cuts = []
+    for f in np.cumsum(fractions)[:2]:
+        at = text.find("\n", int(f * len(text)))
+        cuts.append(len(text) if at < 0 else at + 1)
+    return text[:cuts[0]], text[cuts[0]:cuts[1]], text[cuts[1]:]
+
+
+def batches(ids, batch_size, num_steps, order="sequential", rng=None):
+    """Minibatches for truncated backprop through time, in one pass over ``ids``.
+
+    Both of d2l.ai's partitionings (Zhang et al., *Dive into Deep Learning*, section 9.3):
+
+    - ``"sequential"``: the text is cut into ``batch_size`` streams laid side by side; batch
+      ``k`` holds the ``k``-th chunk of every stream, so column ``b`` of one batch continues
+      column ``b`` of the batch before. The model carries its state from one batch to the next
+      (and detaches it: no gradient crosses a chunk boundary).
+    - ``"random"``: the text is cut into chunks of ``num_steps`` that are dealt out in random
+      order; neighbouring batches are unrelated, so the state starts from zero in each.
+
+    Both start at a random offset in ``[0, num_steps)``, so that different epochs cut the text
+    at different places.
+
+    Parameters
+    ----------
+    ids : int ndarray, shape (N,)
+    batch_size, num_steps : int >= 1
+    order : {"sequential", "random"}
+    rng : numpy.random.Generator, or None for offset 0 and (random order) a fixed shuffle
+
+    Yields
+    ------
+    X, Y : int ndarray, each shape (num_steps, batch_size)
+        Inputs and targets: ``Y[t, b]`` is the character after ``X[t, b]`` in the text.
+    """
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(f"ids must be a 1-D integer array; got dtype {ids.dtype}, shape {ids.shape}")
+    for name, v in (("batch_size", batch_size), ("num_steps", num_steps)):
+        if not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name} must be a positive integer; got {v!r}")
+    if order not in ("sequential", "random"):
+        raise ValueError(f"order must be 'sequential' or 'random'; got {order!r}")
+    rng = np.random.default_rng(0) if rng is None else rng
+    offset = int(rng.integers(num_steps)) if len(ids) > batch_size * num_steps + num_steps else 0
+    if order == "sequential":
+        length = (len(ids) - offset - 1) // batch_size             # characters per stream
+        n_batches = length // num_steps
+        if n_batches < 1:
+            raise ValueError(f"{len(ids)} characters are too few for one batch of {batch_size} x {num_steps}")
+        used = batch_size * length
+        Xs = ids[offset:offset + used].reshape(batch_size, length).T        # (length, B)
+        Ys = ids[offset + 1:offset + 1 + used].reshape(batch_size, length).T
+        for k in range(n_batches):
+            t = slice(k * num_steps, (k + 1) * num_steps)
+            yield Xs[t], Ys[t]
+    else:
+        n_chunks = (len(ids) - offset - 1) // num_steps
+        if n_chunks < batch_size:
+            raise ValueError(f"{len(ids)} characters are too few for one batch of {batch_size} x {num_steps}")
+        starts = offset + num_steps * rng.permutation(n_chunks)
+        steps = np.arange(num_steps)[:, None]
+        for k in range(n_chunks // batch_size):
+            s = starts[k * batch_size:(k + 1) * batch_size]
+            yield ids[s + steps], ids[s + steps + 1]
