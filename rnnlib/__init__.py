@@ -12,6 +12,8 @@ Pure numpy, column-vector convention (``x_t`` is (D, B), ``h_t`` is (H, B), ``X`
 - ``losses``       linear read-out, MSE, softmax cross-entropy
 - ``gradcheck``    numerical gradients and relative errors
 - ``init``, ``optim``, ``train``, ``data``   initialisation, optimisers, training, tasks
+- ``text``, ``lm``, ``ngram``, ``charlm``   language modelling: text to ids, the character
+                   model (truncated BPTT, perplexity, sampling), n-gram baselines, the command line
 - ``timing``       honest timing helpers
 - ``interop``      PyTorch layout and the row-vector form
 - ``grading``      array checks with precise feedback
@@ -25,10 +27,10 @@ from .gradcheck import check_gradients, numerical_gradient, relative_error
 from .init import init_readout, init_weights
 from .lecture import LECTURE_GRU_X1, lecture_setup
 from .losses import mse, readout_backward, readout_forward, softmax_cross_entropy
-from .optim import SGD, Adam, clip_by_global_norm
+from .optim import SGD, Adam, clip_by_global_norm, clip_elementwise
 from .scan import scan
 from .train import evaluate, init_model, loss_and_grads, predict, train
-from . import grading, interop, timing  # noqa: F401  (modules used by name: rnnlib.timing...)
+from . import grading, interop, lm, ngram, text, timing  # noqa: F401  (modules used by name: rnnlib.lm...)
 
 __version__ = "0.1.0"
 
@@ -39,7 +41,7 @@ __all__ = [
     "forward", "backward", "infer", "Cache", "weight_names",
     "readout_forward", "readout_backward", "mse", "softmax_cross_entropy",
     "numerical_gradient", "relative_error", "check_gradients",
-    "init_weights", "init_readout", "SGD", "Adam", "clip_by_global_norm",
+    "init_weights", "init_readout", "SGD", "Adam", "clip_by_global_norm", "clip_elementwise",
     "init_model", "predict", "evaluate", "loss_and_grads", "train",
     "adding_problem", "noisy_sine", "ADDING_BASELINE_MSE",
 ]

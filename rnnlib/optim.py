@@ -9,7 +9,7 @@
 
 import numpy as np
 
-__all__ = ["SGD", "Adam", "clip_by_global_norm", "global_norm"]
+__all__ = ["SGD", "Adam", "clip_by_global_norm", "clip_elementwise", "global_norm"]
 
 
 def global_norm(grads):
@@ -42,6 +42,26 @@ def clip_by_global_norm(grads, max_norm):
         raise ValueError(f"max_norm must be positive or None; got {max_norm}")
     scale = max_norm / norm
     return [g * scale for g in grads], norm
+
+
+def clip_elementwise(grads, limit):
+    """Clip every gradient entry to ``[-limit, limit]``, each on its own (min-char-rnn's way).
+
+    Simpler than ``clip_by_global_norm`` but it changes the update's direction: the entries
+    that hit the limit shrink while the others do not.
+
+    Parameters
+    ----------
+    grads : list of ndarray
+    limit : float > 0
+
+    Returns
+    -------
+    list of ndarray, new arrays
+    """
+    if not limit > 0:
+        raise ValueError(f"limit must be positive; got {limit}")
+    return [np.clip(g, -limit, limit) for g in grads]
 
 
 def _check(params, grads):
