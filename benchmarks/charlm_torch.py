@@ -1,0 +1,201 @@
+"""The character language model against a PyTorch twin: same results, and the speed of a step.
+
+    python benchmarks/charlm_torch.py [--steps 300] [--cell gru]
+
+1. **Twin run.** The same model trained twice, by ``rnnlib.charlm.train_charlm`` and by PyTorch
+   autograd: the same text and batches (``rnnlib.text.batches``, sequential, state carried and
+   detached), the same initial weights (``rnnlib.lm.init_lm``, copied into torch), the same
+   optimiser (Adam, the same settings) and clipping (global norm), the same number of steps,
+   all in float64. The LSTM twin is ``torch.nn.LSTM`` (the same equations as ours); PyTorch has
+   no GRU of our form (``nn.GRU`` applies the reset gate after the product), so the GRU twin is
+   our equations written in torch, step by step. The two validation perplexities must agree
+   within 5%: that checks the numpy training end to end (a wrong gradient anywhere would
+   train differently).
+2. **Throughput** in characters per second of one training step (forward, loss, backward,
+   clipping, Adam) at the command line's default size, float64 and float32, against PyTorch's
+   fastest CPU path: ``nn.GRU`` / ``nn.LSTM`` with an ``nn.Linear`` output layer and
+   ``cross_entropy``. numpy's BLAS and PyTorch run with the same number of threads
+   (``torch.set_num_threads`` set to ``OPENBLAS_NUM_THREADS``, or the CPU count). Steps are
+   interleaved and the median taken.
+
+Writes ``benchmarks/reports/charlm.md``.
+"""
+
+import argparse
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from rnnlib import charlm, lm, text
+from rnnlib.optim import Adam, clip_by_global_norm
+
+REPORT = Path(__file__).resolve().parent / "reports"
+
+
+def _torch():
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("OPENBLAS_NUM_THREADS", os.cpu_count())))
+    return torch
+
+
+class TorchTwin:
+    """Our language model in PyTorch, from the same initial parameters (one-hot input)."""
+
+    def __init__(self, torch, cell, params, dtype, fused_gru=False):
+        self.torch, self.cell = torch, cell
+        t = lambda a: torch.tensor(a, dtype=dtype, requires_grad=True)
+        self.V, self.H = params["W_y"].shape
+        self.W_y, self.b_y = t(params["W_y"]), t(params["b_y"][:, 0])
+        if cell == "lstm" or fused_gru:
+            mod = torch.nn.LSTM if cell == "lstm" else torch.nn.GRU
+            self.rnn = mod(self.V, self.H).to(dtype)
+            if cell == "lstm":
+                from rnnlib.interop import lstm_to_torch
+                w = tuple(params[k] for k in lm.param_names("lstm", False)[:8])
+                for name, value in lstm_to_torch(w).items():
+                    getattr(self.rnn, name).data.copy_(torch.tensor(value, dtype=dtype))
+                self.rnn.bias_hh_l0.requires_grad_(False)   # ours has one bias per gate: it is in bias_ih
+            self.weights = [p for p in self.rnn.parameters() if p.requires_grad]
+        else:
+            self.rnn = None
+            self.weights = [t(params[k]) for k in lm.param_names(cell, False)[:-2]]
+        self.params = self.weights + [self.W_y, self.b_y]
+
+    def forward(self, X_ids, state):
+        """Logits (T, B, V) and the final state; ``state`` is torch tensors (B, H)."""
+        torch = self.torch
+        x = torch.nn.functional.one_hot(torch.as_tensor(X_ids), self.V).to(self.W_y.dtype)  # (T, B, V)
+        if self.rnn is not None:
+            hs, state = self.rnn(x, state)
+        else:                                           # our GRU, row form: h' = u c + (1 - u) h
+            W_u, W_r, W_c, b_u, b_r, b_c = self.weights
+            h, out = state, []
+            for x_t in x:
+                hx = torch.cat([h, x_t], 1)
+                u = torch.sigmoid(hx @ W_u.T + b_u[:, 0])
+                r = torch.sigmoid(hx @ W_r.T + b_r[:, 0])
+                c = torch.tanh(torch.cat([r * h, x_t], 1) @ W_c.T + b_c[:, 0])
+                h = u * c + (1 - u) * h
+                out.append(h)
+            hs, state = torch.stack(out), h
+        return hs @ self.W_y.T + self.b_y, state
+
+    def zero_state(self, B):
+        """Zeros shaped as the model carries its state: (B, H) for the stepwise GRU, (1, B, H)
+        for PyTorch's modules (the LSTM's a pair)."""
+        zeros = lambda *shape: self.torch.zeros(*shape, self.H, dtype=self.W_y.dtype)
+        if self.rnn is None:
+            return zeros(B)
+        return (zeros(1, B), zeros(1, B)) if self.cell == "lstm" else zeros(1, B)
+
+    def detach(self, state):
+        return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
+
+    def step(self, opt, X, Y, state, clip):
+        torch = self.torch
+        logits, state = self.forward(X, state)
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, self.V), torch.as_tensor(Y).reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.params, clip)
+        opt.step()
+        return loss.item(), self.detach(state)
+
+    def perplexity(self, ids, streams=16):
+        torch = self.torch
+        n = (len(ids) - 1) // streams
+        X = ids[:n * streams].reshape(streams, n).T
+        Y = ids[1:n * streams + 1].reshape(streams, n).T
+        with torch.no_grad():
+            logits, _ = self.forward(X, self.zero_state(streams))
+            loss = torch.nn.functional.cross_entropy(logits.reshape(-1, self.V), torch.as_tensor(Y).reshape(-1))
+        return float(np.exp(loss.item()))
+
+
+def twin_run(torch, config):
+    """Train both and return their validation perplexities after ``config.steps`` steps."""
+    ours = charlm.train_charlm(replace(config, eval_every=config.steps), progress=False)
+    train_text, valid_text, _ = text.split_text(text.load_text(config.text))
+    vocab = text.Vocab.from_text(train_text)
+    train, valid = vocab.encode(train_text), vocab.encode(valid_text)
+    params = lm.init_lm(config.cell, len(vocab), config.hidden, None, config.seed)
+    twin = TorchTwin(torch, config.cell, params, torch.float64)
+    opt = torch.optim.Adam(twin.params, lr=config.lr, eps=1e-8)
+    state, step, epoch = twin.zero_state(config.batch_size), 0, 0
+    while step < config.steps:
+        for X, Y in charlm._epoch_batches(train, config, epoch):
+            _, state = twin.step(opt, X, Y, state, config.clip)
+            step += 1
+            if step == config.steps:
+                break
+        epoch, state = epoch + 1, twin.zero_state(config.batch_size)
+    return ours.history["valid_ppl"][-1], twin.perplexity(valid)
+
+
+def throughput(torch, config, dtype, repeat=15):
+    """Median characters per second of a training step: rnnlib, and PyTorch's fused cell."""
+    vocab = text.Vocab.from_text(text.split_text(text.load_text(config.text))[0])
+    ids = vocab.encode(text.load_text(config.text))
+    X, Y = next(text.batches(ids, config.batch_size, config.num_steps))
+    params = {k: v.astype(dtype) for k, v in lm.init_lm(config.cell, len(vocab), config.hidden, None, 0).items()}
+    values, adam = list(params.values()), Adam(config.lr)
+    state = lm.zero_state(config.cell, config.hidden, config.batch_size, dtype)
+
+    def numpy_step():
+        _, grads, _ = lm.lm_loss_and_grads(config.cell, params, X, Y, state)
+        adam.step(values, clip_by_global_norm(list(grads.values()), config.clip)[0])
+
+    twin = TorchTwin(torch, config.cell, params, torch.float32 if dtype == np.float32 else torch.float64,
+                     fused_gru=True)
+    opt = torch.optim.Adam(twin.params, lr=config.lr)
+    t_state = twin.zero_state(config.batch_size)
+    torch_step = lambda: twin.step(opt, X, Y, t_state, config.clip)
+    times = {"rnnlib": [], "pytorch": []}
+    for fn in (numpy_step, torch_step):
+        fn()                                            # warm up
+    for _ in range(repeat):
+        for name, fn in (("rnnlib", numpy_step), ("pytorch", torch_step)):
+            time.sleep(0.05)                            # let the other library's threads go idle
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    chars = config.batch_size * config.num_steps
+    return {k: chars / float(np.median(v)) for k, v in times.items()}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--cells", default="gru,lstm")
+    args = ap.parse_args()
+    torch = _torch()
+    lines = ["# The character language model against PyTorch", "",
+             f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads; numpy {np.__version__}.", ""]
+    default = charlm.Config()
+    lines += [f"## 1. Twin run ({args.steps} steps, H={default.hidden}, B={default.batch_size}, "
+              f"T={default.num_steps}, one-hot input, float64)", "",
+              "| cell | rnnlib validation ppl | PyTorch twin | difference | within 5% |", "|---|---|---|---|---|"]
+    for cell in args.cells.split(","):
+        ours, theirs = twin_run(torch, replace(default, cell=cell, steps=args.steps))
+        diff = abs(ours - theirs) / theirs
+        lines.append(f"| {cell} | {ours:.3f} | {theirs:.3f} | {100 * diff:.2f}% | {'yes' if diff <= 0.05 else 'NO'} |")
+        print(lines[-1], flush=True)
+    lines += ["", f"## 2. Training throughput at the command line's default size (characters per second)", "",
+              "| cell | dtype | rnnlib | PyTorch (nn.GRU / nn.LSTM) | rnnlib / PyTorch |", "|---|---|---|---|---|"]
+    for cell in args.cells.split(","):
+        for dtype in (np.float64, np.float32):
+            r = throughput(torch, replace(default, cell=cell), dtype)
+            lines.append(f"| {cell} | {np.dtype(dtype).name} | {r['rnnlib']:,.0f} | {r['pytorch']:,.0f} | "
+                         f"{r['rnnlib'] / r['pytorch']:.2f} |")
+            print(lines[-1], flush=True)
+    REPORT.mkdir(exist_ok=True)
+    (REPORT / "charlm.md").write_text("\n".join(lines) + "\n")
+    print(f"wrote {REPORT / 'charlm.md'}")
+
+
+if __name__ == "__main__":
+    main()
