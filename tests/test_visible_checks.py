@@ -8,12 +8,14 @@ namespace (``rnngrade.incell.run_case``, the grader's oracles and comparison). T
 agree, and a backward check must list every wrong array, as the grader does, not only the first.
 """
 
+import ast
 import contextlib
 import io
 import re
 
 import pytest
 
+import rnnlib
 from grading_support import cell, mutate, solved
 from rnngrade import incell, judge, specs
 
@@ -29,7 +31,8 @@ MISTAKES = [
     ("forward_and_scan", "gru_step", "h_next = u * c + (1 - u) * h", "h_next = (1 - u) * c + u * h", "test_gru_step"),
     ("gru_bptt", "gru_step_backward", "* u * (1 - u)", "* sigmoid(u) * (1 - sigmoid(u))", "test_gru_step_backward"),
     ("gru_bptt", "gru_backward", "dhs[t] + dh", "dhs[t]", "test_gru_backward"),
-    ("gru_bptt", "gru_backward", "reversed(range(len(caches)))", "reversed(range(1, len(caches)))", "test_gru_backward"),
+    ("gru_bptt", "gru_backward", "reversed(range(len(caches)))", "reversed(range(1, len(caches)))",
+     "test_gru_backward"),
     ("gru_bptt", "mse_loss", "loss = float(np.mean(diff ** 2))\n    dpred = 2 * diff / diff.size",
      "loss = float(np.sum(diff ** 2))\n    dpred = 2 * diff", "test_mse_loss"),
     ("mgu", "mgu_step_backward", "df = dh_next * (c - h) + d_fhx[:H] * h", "df = dh_next * (c - h)",
@@ -119,3 +122,66 @@ def test_a_backward_check_lists_every_wrong_array_as_the_grader_does(mistake):
     wrong = _names(problems)
     assert len(wrong) >= 2, f"this mistake should break several arrays; the grader lists {problems}"
     assert _names(error.partition(": ")[2].splitlines()) == wrong, error
+
+
+@pytest.mark.parametrize("assignment", ["forward_and_scan", "gru_bptt", "mgu", "lstm"])
+def test_the_cells_the_grader_skips_are_in_the_notebook(assignment):
+    spec = specs.get(assignment)
+    assert spec.skip_cells <= {_grade_id(c) for c in solved(assignment).cells}
+
+
+# The MGU's ungraded gradient check (part 4) and why it is there (its text and part 5)
+
+MGU_DF = "df = dh_next * (c - h) + d_fhx[:H] * h"  # the gate's two paths: mixing h and c, and through c
+FORGETS_GATE_THROUGH_CANDIDATE = ("mgu_step_backward", MGU_DF, "df = dh_next * (c - h)")
+WRONG_MGU_BACKWARDS = {
+    "forgets the gate's path through the candidate": FORGETS_GATE_THROUGH_CANDIDATE,
+    "forgets the gate's mixing path": ("mgu_step_backward", MGU_DF, "df = d_fhx[:H] * h"),
+    "no gradient carried back": ("mgu_backward", "dhs[t] + dh", "dhs[t]"),
+}
+
+
+def _gradient_check_rows(printed):
+    """{block title: {gradient: ok?}} from what the MGU's gradient-check cell printed."""
+    blocks, title = {}, None
+    for line in printed.splitlines():
+        row = re.match(r"\s+d(\S+)\s+relative error (\S+)", line)
+        if row:
+            blocks[title][row.group(1)] = float(row.group(2)) < 1e-6 and "WRONG" not in line
+        else:
+            title = line
+            blocks[title] = {}
+    return list(blocks.values())
+
+
+def test_the_mgu_gradient_check_passes_a_right_backward_and_flags_the_planted_bug():
+    _, printed, error = run_visible_check(solved("mgu"), "gradcheck")
+    assert error is None, error
+    yours, planted = _gradient_check_rows(printed)
+    assert yours == dict.fromkeys(["W_f", "W_h", "b_f", "b_h", "X", "h_0"], True)
+    assert planted == dict(yours, b_h=False)
+
+
+@pytest.mark.parametrize("mistake", list(WRONG_MGU_BACKWARDS), ids=list(WRONG_MGU_BACKWARDS))
+def test_the_mgu_gradient_check_fails_on_a_wrong_backward(mistake):
+    _, printed, error = run_visible_check(mutate(solved("mgu"), *WRONG_MGU_BACKWARDS[mistake]), "gradcheck")
+    assert error is None, error
+    yours, _ = _gradient_check_rows(printed)
+    assert not all(yours.values()), printed
+
+
+def _train_mgu(nb):
+    """The MGU notebook's ``train_mgu`` (part 5) and the student's backward, without running the cell's runs."""
+    ns, _, error = run_visible_check(nb, "gradcheck")
+    assert error is None, error
+    tree = ast.parse(cell(nb, "training").source)
+    exec(compile(ast.Module([n for n in tree.body if isinstance(n, ast.FunctionDef)], []), "training", "exec"), ns)
+    return ns["train_mgu"](ns["mgu_backward"])
+
+
+def test_a_wrong_mgu_backward_trains_better_than_the_right_one():
+    """Part 4's text: training cannot tell a right gradient from a wrong one; forgetting the gate's
+    path through the candidate even gives a lower held-out error in part 5 than the right backward."""
+    right = _train_mgu(solved("mgu"))
+    wrong = _train_mgu(mutate(solved("mgu"), *FORGETS_GATE_THROUGH_CANDIDATE))
+    assert wrong < right < rnnlib.ADDING_BASELINE_MSE / 10
