@@ -121,7 +121,8 @@ def test_the_sigmoid_tolerance_is_relative_down_to_the_subnormal_tail():
             "tanh": 0.5 * (1 + np.tanh(a / 2)),
         }
     for name, f in right.items():
-        assert check_array(name, f(a), want, atol=SUBNORMAL_ATOL).ok, check_array(name, f(a), want, atol=SUBNORMAL_ATOL)
+        verdict = check_array(name, f(a), want, atol=SUBNORMAL_ATOL)
+        assert verdict.ok, verdict.message
     for name, got in wrong.items():
         assert check_array(name, got, want).ok
         assert not check_array(name, got, want, atol=SUBNORMAL_ATOL).ok
