@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 
-from rnnlib.grading import check_array
+from rnnlib.grading import check_array, close
 
 from .wire import Foreign
 
@@ -51,7 +51,7 @@ def compare(got, expected, names, rtol, atol, show_values):
         if not isinstance(got, numbers.Real) or isinstance(got, bool):
             return [f"{label}: expected a number, got {_kind(got)}"]
         err = abs(got - expected)
-        if not np.isfinite(got) or err > atol + rtol * abs(expected):
+        if not close(got, expected, rtol, atol):
             detail = f": got {got:.10g}, expected {expected:.10g}" if show_values else ""
             ratio = f"; it is {got / expected:.3g} times the expected value" if expected and np.isfinite(got) else ""
             return [f"{label}: wrong value, error {err:.3g}{ratio}{detail}"]

@@ -1,6 +1,6 @@
 import numpy as np
 
-from rnnlib.grading import assert_close, check_array
+from rnnlib.grading import ATOL, RTOL, SUBNORMAL_ATOL, assert_all_close, assert_close, check_array, close, tolerance
 
 import pytest
 
@@ -49,3 +49,80 @@ def test_hidden_messages_say_where_but_not_what():
     assert "got 3.123456789, expected 3" in shown
     assert "1 of 4 values are wrong" in hidden and "at index (1, 0)" in hidden
     assert "3.12" not in hidden and "expected 3" not in hidden
+
+
+def test_all_close_lists_every_wrong_answer_with_the_tolerance():
+    e = np.linspace(-1, 1, 6).reshape(2, 3)
+    checks = {"dx": (e + 1e-3, e), "dh": (e.copy(), e), ("dW", "db"): ((e.T.copy(), 2 * e), (e.T.copy(), e)),
+              "loss": (8.0, 1.0)}
+    with pytest.raises(AssertionError) as info:
+        assert_all_close(checks)
+    lines = str(info.value).splitlines()
+    assert lines[0] == "3 of the 5 answers are wrong:"
+    assert [line.split(":")[0].strip() for line in lines[1:]] == ["dx", "db", "loss"]
+    assert all(line.endswith(f"(allowed: {tolerance()})") for line in lines[1:])
+    assert "got 8, expected 1, 8 times the expected value" in lines[3]
+    passed = assert_all_close({"dh": (e.copy(), e), ("dW", "db"): ((e.T.copy(), e), (e.T.copy(), e))})
+    assert passed == "dh, dW, db: |got - expected| <= 1e-10 + 1e-07 |expected|"
+
+
+def test_all_close_names_a_tuple_of_the_wrong_length_and_a_non_number():
+    e = np.ones((2, 1))
+    with pytest.raises(AssertionError, match=r"^\(dW, db\): expected a tuple of 2 arrays, got a list of 1 items$"):
+        assert_all_close({("dW", "db"): ([e], (e, e))})
+    with pytest.raises(AssertionError, match=r"^loss: expected a number, got an array of shape \(2, 1\)"):
+        assert_all_close({"loss": (e, 1.0)})
+    assert assert_all_close({"loss": (np.array([0.5]), 0.5)})  # an array holding one float, as the grader accepts
+
+
+def test_the_notebooks_and_the_grader_compare_by_the_same_rule():
+    """The grader's judge (arrays and numbers) and the notebooks' checks agree with the rule written
+    out, on both sides of the tolerance, for the default and for the sigmoid's."""
+    from rnngrade import judge
+
+    def notebook_passes(got, expected, rtol, atol):
+        try:
+            assert_all_close({"v": (got, expected)}, rtol, atol)
+            return True
+        except AssertionError:
+            return False
+
+    for rtol, atol in [(RTOL, ATOL), (RTOL, SUBNORMAL_ATOL)]:
+        for expected in [0.0, 4e-322, 1e-300, 0.3, -2.0]:
+            allowed = atol + rtol * abs(expected)
+            for got in [expected + 0.5 * allowed, expected - 0.9 * allowed, expected + 2 * allowed, np.nan]:
+                right = abs(got - expected) <= allowed  # False for NaN
+                assert bool(close(got, expected, rtol, atol)) == right
+                assert notebook_passes(got, expected, rtol, atol) == right
+                assert notebook_passes(np.array([got]), np.array([expected]), rtol, atol) == right
+                assert (judge.compare(got, expected, "v", rtol, atol, True) == []) == right
+                assert (judge.compare(np.array([got]), np.array([expected]), "v", rtol, atol, True) == []) == right
+
+
+def test_the_sigmoid_tolerance_is_relative_down_to_the_subnormal_tail():
+    """Right formulas pass, whichever way they round a subnormal result; a clipped input, a formula
+    built on exp(-a) with its overflow silenced, and 0.5 (1 + tanh(a / 2)) do not, though all
+    three pass the default tolerance."""
+    import math
+
+    import rnnlib
+
+    a = np.concatenate([np.linspace(-760, -600, 4001), np.linspace(-40, 40, 801), [-1000.0, 1000.0]])
+    want = rnnlib.sigmoid(a)
+    right = {
+        "exp(-logaddexp(0, -a))": lambda a: np.exp(-np.logaddexp(0, -a)),
+        "math.exp, one value at a time": lambda a: np.array(
+            [math.exp(x) / (1 + math.exp(x)) if x < 0 else 1 / (1 + math.exp(-x)) for x in a]),
+    }
+    with np.errstate(over="ignore"):
+        wrong = {
+            "clipped": 1 / (1 + np.exp(-np.clip(a, -500, 500))),
+            "overflow silenced": 1 / (1 + np.exp(-a)),
+            "tanh": 0.5 * (1 + np.tanh(a / 2)),
+        }
+    for name, f in right.items():
+        verdict = check_array(name, f(a), want, atol=SUBNORMAL_ATOL)
+        assert verdict.ok, verdict.message
+    for name, got in wrong.items():
+        assert check_array(name, got, want).ok
+        assert not check_array(name, got, want, atol=SUBNORMAL_ATOL).ok

@@ -22,7 +22,8 @@ from rnngrade import __main__, incell, judge, pipeline, runner, secret, specs
 
 # sha256 of every case's input arrays (label, dtype, shape, bytes), taken from the specs as they
 # were when the seeds alone fixed the inputs: without a secret, the inputs must stay exactly these
-PUBLIC_DIGESTS = {"forward_and_scan": "2db3b308788e6512", "gru_bptt": "48ff075753cddec7",
+# (forward_and_scan's since its sigmoid example took the tail, -740 and 740)
+PUBLIC_DIGESTS = {"forward_and_scan": "800a3df25f38936b", "gru_bptt": "48ff075753cddec7",
                   "mgu": "08e713f95903b707", "lstm": "ea4b7452d03d244e"}
 
 

@@ -1,0 +1,187 @@
+"""The notebooks' visible checks catch what the grader catches on the visible example.
+
+A student sees only the visible check cells before submitting; the grader later judges the same
+visible example (and hidden cases) out of kernel. Here each mistake is put into a solved
+notebook and the part's visible check is run the way a student runs it (the notebook's cells in
+order, in one namespace); the grader's judgement of the visible example is computed in the same
+namespace (``rnngrade.incell.run_case``, the grader's oracles and comparison). The two must
+agree, and a backward check must list every wrong array, as the grader does, not only the first.
+"""
+
+import ast
+import contextlib
+import io
+import re
+
+import pytest
+
+import rnnlib
+from grading_support import cell, mutate, solved
+from rnngrade import incell, judge, specs
+
+SIGMOID = "e = np.exp(-np.abs(a))\n    return np.where(a >= 0, 1.0, e) / (1.0 + e)"
+
+# (assignment, solution cell, old, new, the test cell of the part it breaks)
+MISTAKES = [
+    ("forward_and_scan", "sigmoid", SIGMOID, "return 1 / (1 + np.exp(-np.clip(a, -500, 500)))", "test_sigmoid"),
+    ("forward_and_scan", "sigmoid", SIGMOID, "return 0.5 * (1 + np.tanh(a / 2))", "test_sigmoid"),
+    ("forward_and_scan", "sigmoid", SIGMOID, "with np.errstate(over='ignore'):\n        return 1 / (1 + np.exp(-a))",
+     "test_sigmoid"),
+    ("forward_and_scan", "sigmoid", SIGMOID, "return 1 / (1 + np.exp(-a))", "test_sigmoid"),
+    ("forward_and_scan", "gru_step", "h_next = u * c + (1 - u) * h", "h_next = (1 - u) * c + u * h", "test_gru_step"),
+    ("gru_bptt", "gru_step_backward", "* u * (1 - u)", "* sigmoid(u) * (1 - sigmoid(u))", "test_gru_step_backward"),
+    ("gru_bptt", "gru_backward", "dhs[t] + dh", "dhs[t]", "test_gru_backward"),
+    ("gru_bptt", "gru_backward", "reversed(range(len(caches)))", "reversed(range(1, len(caches)))",
+     "test_gru_backward"),
+    ("gru_bptt", "mse_loss", "loss = float(np.mean(diff ** 2))\n    dpred = 2 * diff / diff.size",
+     "loss = float(np.sum(diff ** 2))\n    dpred = 2 * diff", "test_mse_loss"),
+    ("mgu", "mgu_step_backward", "df = dh_next * (c - h) + d_fhx[:H] * h", "df = dh_next * (c - h)",
+     "test_mgu_step_backward"),
+    ("mgu", "mgu_backward", "dhs[t] + dh", "dhs[t]", "test_mgu_backward"),
+    ("lstm", "lstm_step_backward", "da_f = dc_total * c * f", "da_f = dc_total * f", "test_lstm_step_backward"),
+    ("lstm", "lstm_step_backward", "da_o = dh_next * tanh_c * o * (1 - o)", "da_o = dh_next * o * (1 - o)",
+     "test_lstm_step_backward"),
+    ("lstm", "lstm_backward", "lstm_step_backward(dhs[t] + dh, dc, caches[t], weights)",
+     "lstm_step_backward(dhs[t], dc, caches[t], weights)", "test_lstm_backward"),
+]
+MISTAKE_IDS = [f"{a}-{gid}-{i}" for i, (a, _, _, _, gid) in enumerate(MISTAKES)]
+
+
+def _grade_id(c):
+    return c.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def _is_check(c):
+    md = c.metadata.get("nbgrader", {})
+    return bool(md.get("grade")) and not md.get("solution")
+
+
+def run_visible_check(nb, grade_id):
+    """Run ``nb`` as a student would up to the check cell ``grade_id``: the code cells before it
+    that are not checks, then the check. Returns (namespace, what it printed, the exception's
+    text or None)."""
+    ns = {}
+    for c in nb.cells:
+        if c.cell_type == "code" and _grade_id(c) != grade_id and not _is_check(c):
+            exec(compile(c.source, _grade_id(c) or "cell", "exec"), ns)
+        if _grade_id(c) == grade_id:
+            break
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(cell(nb, grade_id).source, grade_id, "exec"), ns)
+    except Exception as exc:  # noqa: BLE001 (a failing check: AssertionError, or a warning made an error)
+        return ns, out.getvalue(), f"{type(exc).__name__}: {exc}"
+    return ns, out.getvalue(), None
+
+
+def grader_verdict(assignment, grade_id, ns):
+    """The grader's verdict on a part, in ``ns``: (ok, the first failing case, every problem in it).
+    The visible example comes first."""
+    part = next(p for p in specs.get(assignment).parts if p.grade_id == grade_id)
+    for case in part.cases:
+        reply = incell.run_case(case, part.function, ns)
+        ok, message = judge.judge(case, reply, part.function)
+        if not ok:
+            return False, case, [message] if reply["status"] != "ok" else judge.compare(
+                reply["decoded"], case.expected, case.names, case.rtol, case.atol, show_values=True)
+    return True, None, []
+
+
+@pytest.mark.parametrize("assignment", ["forward_and_scan", "gru_bptt", "mgu", "lstm"])
+def test_a_right_solution_passes_every_visible_check(assignment):
+    nb = solved(assignment)
+    for part in specs.get(assignment).parts:
+        ns, printed, error = run_visible_check(nb, part.grade_id)
+        assert error is None, (part.grade_id, error)
+        assert "visible check passed" in printed
+        assert grader_verdict(assignment, part.grade_id, ns)[0]
+
+
+@pytest.mark.parametrize("mistake", MISTAKES, ids=MISTAKE_IDS)
+def test_the_visible_check_fails_where_the_grader_fails(mistake):
+    assignment, solution_cell, old, new, grade_id = mistake
+    ns, printed, error = run_visible_check(mutate(solved(assignment), solution_cell, old, new), grade_id)
+    grader_ok, case, problems = grader_verdict(assignment, grade_id, ns)
+    assert not grader_ok, f"the grader passes {new!r}"
+    assert error is not None, f"the visible check passed ({printed.strip()}); the grader's {case.label}: {problems}"
+
+
+def _names(problems):
+    """The arrays that a list of problems (one line each, 'name: what is wrong') is about."""
+    return {m.group(1) for line in problems for m in [re.match(r"\s*(\w+): ", line)] if m}
+
+
+@pytest.mark.parametrize("mistake", [m for m in MISTAKES if "backward" in m[4]],
+                         ids=[i for i, m in zip(MISTAKE_IDS, MISTAKES) if "backward" in m[4]])
+def test_a_backward_check_lists_every_wrong_array_as_the_grader_does(mistake):
+    assignment, solution_cell, old, new, grade_id = mistake
+    ns, _, error = run_visible_check(mutate(solved(assignment), solution_cell, old, new), grade_id)
+    _, case, problems = grader_verdict(assignment, grade_id, ns)
+    assert not case.hidden, f"the grader passes the visible example; its {case.label}: {problems}"
+    wrong = _names(problems)
+    assert len(wrong) >= 2, f"this mistake should break several arrays; the grader lists {problems}"
+    assert _names(error.partition(": ")[2].splitlines()) == wrong, error
+
+
+@pytest.mark.parametrize("assignment", ["forward_and_scan", "gru_bptt", "mgu", "lstm"])
+def test_the_cells_the_grader_skips_are_in_the_notebook(assignment):
+    spec = specs.get(assignment)
+    assert spec.skip_cells <= {_grade_id(c) for c in solved(assignment).cells}
+
+
+# The MGU's ungraded gradient check (part 4) and why it is there (its text and part 5)
+
+MGU_DF = "df = dh_next * (c - h) + d_fhx[:H] * h"  # the gate's two paths: mixing h and c, and through c
+FORGETS_GATE_THROUGH_CANDIDATE = ("mgu_step_backward", MGU_DF, "df = dh_next * (c - h)")
+WRONG_MGU_BACKWARDS = {
+    "forgets the gate's path through the candidate": FORGETS_GATE_THROUGH_CANDIDATE,
+    "forgets the gate's mixing path": ("mgu_step_backward", MGU_DF, "df = d_fhx[:H] * h"),
+    "no gradient carried back": ("mgu_backward", "dhs[t] + dh", "dhs[t]"),
+}
+
+
+def _gradient_check_rows(printed):
+    """{block title: {gradient: ok?}} from what the MGU's gradient-check cell printed."""
+    blocks, title = {}, None
+    for line in printed.splitlines():
+        row = re.match(r"\s+d(\S+)\s+relative error (\S+)", line)
+        if row:
+            blocks[title][row.group(1)] = float(row.group(2)) < 1e-6 and "WRONG" not in line
+        else:
+            title = line
+            blocks[title] = {}
+    return list(blocks.values())
+
+
+def test_the_mgu_gradient_check_passes_a_right_backward_and_flags_the_planted_bug():
+    _, printed, error = run_visible_check(solved("mgu"), "gradcheck")
+    assert error is None, error
+    yours, planted = _gradient_check_rows(printed)
+    assert yours == dict.fromkeys(["W_f", "W_h", "b_f", "b_h", "X", "h_0"], True)
+    assert planted == dict(yours, b_h=False)
+
+
+@pytest.mark.parametrize("mistake", list(WRONG_MGU_BACKWARDS), ids=list(WRONG_MGU_BACKWARDS))
+def test_the_mgu_gradient_check_fails_on_a_wrong_backward(mistake):
+    _, printed, error = run_visible_check(mutate(solved("mgu"), *WRONG_MGU_BACKWARDS[mistake]), "gradcheck")
+    assert error is None, error
+    yours, _ = _gradient_check_rows(printed)
+    assert not all(yours.values()), printed
+
+
+def _train_mgu(nb):
+    """The MGU notebook's ``train_mgu`` (part 5) and the student's backward, without running the cell's runs."""
+    ns, _, error = run_visible_check(nb, "gradcheck")
+    assert error is None, error
+    tree = ast.parse(cell(nb, "training").source)
+    exec(compile(ast.Module([n for n in tree.body if isinstance(n, ast.FunctionDef)], []), "training", "exec"), ns)
+    return ns["train_mgu"](ns["mgu_backward"])
+
+
+def test_a_wrong_mgu_backward_trains_better_than_the_right_one():
+    """Part 4's text: training cannot tell a right gradient from a wrong one; forgetting the gate's
+    path through the candidate even gives a lower held-out error in part 5 than the right backward."""
+    right = _train_mgu(solved("mgu"))
+    wrong = _train_mgu(mutate(solved("mgu"), *FORGETS_GATE_THROUGH_CANDIDATE))
+    assert wrong < right < rnnlib.ADDING_BASELINE_MSE / 10
