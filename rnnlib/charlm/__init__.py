@@ -193,6 +193,9 @@ def save_checkpoint(model, path):
     folder = os.path.dirname(os.path.abspath(path))
     with tempfile.NamedTemporaryFile(dir=folder, suffix=".npz", delete=False) as f:
         np.savez(f, **arrays)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(f.name, 0o666 & ~umask)          # a temporary file is private (0600); a checkpoint is not
     os.replace(f.name, path)
 
 

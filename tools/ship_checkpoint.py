@@ -1,0 +1,29 @@
+"""Shrink a checkpoint of ``python -m rnnlib.charlm train`` for shipping in ``data/models/``.
+
+Usage: ``python tools/ship_checkpoint.py model.npz data/models/time_machine_gru256.npz``
+
+Keeps the configuration, the vocabulary, the step count and the training history; stores the
+weights in float32 and drops Adam's moments and the carried state (the book samples from the
+model and measures it; it does not resume it). A shipped checkpoint still loads with
+``rnnlib.charlm.load_checkpoint`` (resuming it would restart Adam's moments).
+"""
+
+import sys
+
+import numpy as np
+
+from rnnlib.charlm import Model, load_checkpoint, save_checkpoint
+from rnnlib.optim import Adam
+
+
+def main(src, dest):
+    model = load_checkpoint(src)
+    slim = Model(model.config, model.vocab, {k: v.astype(np.float32) for k, v in model.params.items()},
+                 model.step, model.history, Adam(model.config.lr), model.position, None)
+    save_checkpoint(slim, dest)
+    print(f"{dest}: {model.config.cell} H={model.config.hidden}, step {model.step}, "
+          f"validation perplexity {model.history['valid_ppl'][-1]:.3f}")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
