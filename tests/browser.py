@@ -1,9 +1,9 @@
 """Headless Chromium for the tests: Playwright's Python package driving Debian's ``chromium``.
 
 Playwright launches the system's browser (``executable_path``): nothing is downloaded (no
-``playwright install``) and nothing needs the network. Every request a page makes outside the
-local files (``file:``, ``data:``, ``blob:``, ``http://127.0.0.1``) is refused and counted as a
-problem, so a page that needs a CDN fails here as it would on a student's laptop offline.
+``playwright install``) and nothing needs the network. Every request a page makes off the
+machine (see ``is_local``: files, inline data, a server on 127.0.0.1 or localhost) is refused
+and counted as a problem, so a page that needs a CDN fails here as it would offline.
 
     with chromium() as browser:                  # in a test, the fixture ``chromium_browser``
         with chromium_page(browser) as (page, problems):
@@ -19,10 +19,16 @@ problem, so a page that needs a CDN fails here as it would on a student's laptop
 import contextlib
 import os
 import shutil
+import urllib.parse
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-LOCAL = ("file:", "data:", "blob:", "about:", "http://127.0.0.1", "http://localhost")
+
+
+def is_local(url):
+    """Whether a request for ``url`` stays on this machine (a file, inline data, a local server)."""
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme in ("file", "data", "blob", "about") or parts.hostname in ("127.0.0.1", "localhost", "::1")
 
 
 def find_chromium():
@@ -66,20 +72,21 @@ def chromium_page(browser, width=1200, height=900):
     of what went wrong on it so far, filled as it happens: uncaught JavaScript errors, requests
     that failed or were refused for leaving the machine, HTTP error responses."""
     context = browser.new_context(viewport={"width": width, "height": height})
-    problems = []
+    problems, refused = [], set()
 
     def route(r):
-        if r.request.url.startswith(LOCAL):
+        if is_local(r.request.url):
             r.continue_()
         else:
+            refused.add(r.request.url)
             problems.append(f"network request refused (the page must work offline): {r.request.url}")
-            r.abort("blockedbyclient")
+            r.abort()
 
     context.route("**/*", route)
     page = context.new_page()
     page.on("pageerror", lambda exc: problems.append(f"javascript error: {exc}"))
-    page.on("requestfailed", lambda r: r.failure != "net::ERR_BLOCKED_BY_CLIENT" and problems.append(
-        f"failed to load: {r.url} ({r.failure})"))  # (refused ones are counted above)
+    page.on("requestfailed", lambda r: r.url not in refused and problems.append(
+        f"failed to load: {r.url} ({r.failure})"))
     page.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"))
     try:
         yield page, problems
@@ -106,15 +113,13 @@ PAGE_REPORT = """() => {
     broken_images: images.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src')),
     math: maths.length,
     unrendered_math: maths.filter(m => !m.querySelector('mjx-container')).length,
-    typeset: document.querySelectorAll('mjx-container').length,
   };
 }"""
 
 
 def page_report(page):
     """What a reader would see of the loaded page: ``broken_images`` (their ``src``), ``math``
-    (Sphinx's ``.math`` elements), ``unrendered_math`` (those that MathJax did not typeset) and
-    ``typeset`` (MathJax's output elements, ``mjx-container``)."""
+    (Sphinx's ``.math`` elements) and ``unrendered_math`` (those that MathJax did not typeset)."""
     return page.evaluate(PAGE_REPORT)
 
 
