@@ -15,8 +15,10 @@ Whatever the student's code does to this process (patching numpy, the builtins, 
 module) it can change what is sent back, not how the grader judges it: the grader compares the
 values with its own reference in its own process. Dependencies of a part on other graded parts
 (the GRU step calls the student's ``sigmoid``) are served by *oracles*: stand-ins that answer
-only the calls the reference would make on this case's inputs, so that a mistake in one part
-does not cost the points of another.
+the calls the reference would make on this case's inputs with the reference's results, so that
+a mistake in one part does not cost the points of another. A call the reference would not make
+(the part itself is wrong) is answered by the student's own function, as in their notebook, and
+noted.
 
 Run as ``python harness.py <results-fd>``.
 """
@@ -65,16 +67,44 @@ def toy_cell(inputs, weights):
 HARNESS_FUNCTIONS = {"toy_cell": toy_cell}
 
 
+FAILED = object()  # what _their_answer gives when the student's own function fails
+
+
+def _their_answer(own, args):
+    """``own(*args)``: the student's own function's answer, as in their notebook; ``FAILED`` if
+    there is no such function or it raises (a time limit still stops it)."""
+    if own is None:
+        return FAILED
+    try:
+        return own(*args)
+    except Exception:  # noqa: BLE001 (anything the student's code raises)
+        return FAILED
+
+
 class ElementwiseOracle:
     """Stands in for an elementwise function (the student's sigmoid) inside another part.
 
-    Knows the function's value at the points the reference evaluates it on this case's
-    inputs; any other point gives NaN (and a note), so a wrong call shows up as a wrong result.
+    Knows the function's value at the points the reference evaluates it on this case's inputs.
+    Other points (the argument is wrong) get the student's own function's values, as in their
+    notebook, or NaN if it fails (missing, raising, wrong shape); either way a note says so.
+    ``xs`` and ``ys`` are 1-d arrays of the same length; ``own`` is the student's function or None.
     """
 
-    def __init__(self, name, xs, ys, log):
+    def __init__(self, name, xs, ys, log, own=None):
         order = np.argsort(xs)
-        self.name, self.xs, self.ys, self.log = name, xs[order], ys[order], log
+        self.name, self.xs, self.ys, self.log, self.own = name, xs[order], ys[order], log, own
+
+    def _their_values(self, a):
+        """The student's own function at ``a``, flattened; None if it fails or returns no array
+        of ``a``'s shape."""
+        theirs = _their_answer(self.own, (a,))
+        if theirs is FAILED:
+            return None
+        try:
+            theirs = np.asarray(theirs, dtype=np.float64)
+        except Exception:  # noqa: BLE001 (an object of the student's that is no array of numbers)
+            return None
+        return theirs.ravel() if theirs.shape == a.shape else None
 
     def __call__(self, a, *args, **kwargs):
         a = np.asarray(a, dtype=np.float64)
@@ -82,9 +112,13 @@ class ElementwiseOracle:
         j = np.clip(np.searchsorted(self.xs, flat), 1, len(self.xs) - 1)
         j = np.where(np.abs(self.xs[j - 1] - flat) <= np.abs(self.xs[j] - flat), j - 1, j)
         ok = np.abs(self.xs[j] - flat) <= 1e-9 * np.maximum(1.0, np.abs(self.xs[j]))
+        other = np.nan
         if not ok.all():
-            self.log.append(f"{self.name}:unexpected-input")
-        out = np.where(ok, self.ys[j], np.nan).reshape(a.shape)
+            theirs = self._their_values(a)
+            self.log.append(f"{self.name}:unexpected-input" + ("-nan" if theirs is None else ""))
+            if theirs is not None:
+                other = theirs
+        out = np.where(ok, self.ys[j], other).reshape(a.shape)
         return out if out.ndim else float(out)
 
 
@@ -98,12 +132,13 @@ class CallOracle:
     """Stands in for a whole function (the student's step backward inside their loop).
 
     Each entry matches a call by some arguments (exact), checks others (close), and answers
-    with the reference result; a call that matches no entry, or matches with wrong values,
-    gets NaNs of the right shapes (and a note).
+    with the reference result. A call that matches no entry, or matches with wrong values, gets
+    the student's own function's answer, as in their notebook, or NaNs of the right shapes if it
+    fails; either way a note says so.
     """
 
-    def __init__(self, name, entries, log):
-        self.name, self.entries, self.log = name, entries, log
+    def __init__(self, name, entries, log, own=None):
+        self.name, self.entries, self.log, self.own = name, entries, log, own
 
     def _nan_like(self, obj):
         if isinstance(obj, np.ndarray):
@@ -112,6 +147,13 @@ class CallOracle:
             return type(obj)(self._nan_like(o) for o in obj)
         return obj
 
+    def _theirs(self, code, args, like):
+        """The student's own answer to a call the reference does not make (noted as ``code``),
+        or NaNs shaped like ``like`` if their function fails."""
+        theirs = _their_answer(self.own, args)
+        self.log.append(f"{self.name}:{code}" + ("-nan" if theirs is FAILED else ""))
+        return self._nan_like(like) if theirs is FAILED else theirs
+
     def __call__(self, *args):
         for entry in self.entries:
             try:
@@ -119,12 +161,10 @@ class CallOracle:
                     if all(np.allclose(np.asarray(_at(args, p), dtype=float), v, rtol=1e-9, atol=1e-12)
                            for p, v in entry["check"]):
                         return wire.decode(wire.encode(entry["result"]))  # a fresh copy
-                    self.log.append(f"{self.name}:wrong-input")
-                    return self._nan_like(entry["result"])
+                    return self._theirs("wrong-input", args, entry["result"])
             except (IndexError, KeyError, TypeError, ValueError):
                 continue
-        self.log.append(f"{self.name}:no-match")
-        return self._nan_like(self.entries[0]["result"])
+        return self._theirs("no-match", args, self.entries[0]["result"])
 
 
 def resolve(obj):
@@ -153,8 +193,9 @@ def call(ns, function, args, oracles, timeout=None):
     try:
         for name, spec in oracles.items():
             saved[name] = ns.get(name, saved)
-            ns[name] = (ElementwiseOracle(name, spec["xs"], spec["ys"], log) if spec["kind"] == "elementwise"
-                        else CallOracle(name, spec["entries"], log))
+            own = saved[name] if callable(saved[name]) else None
+            ns[name] = (ElementwiseOracle(name, spec["xs"], spec["ys"], log, own) if spec["kind"] == "elementwise"
+                        else CallOracle(name, spec["entries"], log, own))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             with np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):

@@ -63,13 +63,29 @@ def compare(got, expected, names, rtol, atol, show_values):
 
 
 # Everything the submission's process sends is untrusted and may try to smuggle hidden inputs
-# into the feedback; only these fixed texts, chosen by code, reach it.
+# into the feedback; only these fixed texts, chosen by code, reach it. The notes come from the
+# oracles (``rnngrade.harness``): a call of another graded function that the reference does not
+# make is answered by the student's own function, as in their notebook, so that the verdict
+# quotes the values their notebook shows; "-nan" when their function failed and NaN stood in.
 _NOTES = {
-    "unexpected-input": "your code called {name} on values that the reference computation never "
-                        "passes to it (the grader answers such calls with NaN)",
-    "wrong-input": "your code called {name} with a wrong gradient at one of the steps",
-    "no-match": "your code called {name} with arguments that match no step of the sequence",
+    "unexpected-input": "the argument your code passed to {name} differs from the reference's: "
+                        "a missing, extra or wrong term in what it computes before calling {name}",
+    "wrong-input": "the gradient your code passed to {name} at one of the steps differs from the "
+                   "reference's: check what is carried back from the step after it",
+    "no-match": "your code called {name} with a cache that belongs to no step of the sequence",
 }
+_NAN = ("; your own {name} could not answer there (it is missing, raised an exception or returned no array "
+        "of that shape), so the grader used NaN")
+
+
+def _note(name, code):
+    """The fixed text for an oracle's note ``code`` on function ``name``, or None if unknown."""
+    base, nan, rest = code.partition("-nan")
+    if base not in _NOTES or rest:
+        return None
+    return _NOTES[base].format(name=name) + (_NAN.format(name=name) if nan else "")
+
+
 _FP_WARNING = re.compile(r"^RuntimeWarning: (overflow|underflow|invalid value|divide by zero) encountered in \w+$")
 _EXC_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,80}")
 
@@ -78,10 +94,9 @@ def _notes(reply, function_names):
     out = []
     for note in (reply.get("log") or [])[:5]:
         name, _, code = str(note).partition(":")
-        if name in function_names and code in _NOTES:
-            text = _NOTES[code].format(name=name)
-            if text not in out:
-                out.append(text)
+        text = _note(name, code) if name in function_names else None
+        if text is not None and text not in out:
+            out.append(text)
     return out
 
 

@@ -8,8 +8,8 @@ others), writes the points into the gradebook as the grade cells' automatic scor
 ``autograded/<student>/<a>/<notebook>.ipynb``: the release with the student's solution cells and,
 under every test cell, the grader's verdict (no hidden test code or inputs). Like nbgrader's
 autograde, it records each submission's ``timestamp.txt`` and the late penalty of nbgrader's
-late-submission plugin (``rnngrade.late``). nbgrader's own ``generate_feedback`` and ``export``
-then work unchanged.
+late-submission plugin (``rnngrade.late``). nbgrader's own ``generate_feedback`` (with the page
+of ``rnngrade.feedback_page``) and ``export`` then work unchanged.
 """
 
 import concurrent.futures
@@ -287,7 +287,13 @@ class GraderError(RuntimeError):
 
 
 def feedback(course, assignment):
-    course.nbgrader("generate_feedback", assignment, "--force")
+    """``feedback/<student>/<assignment>/<notebook>.html`` from the autograded notebooks and the
+    gradebook: nbgrader's generate_feedback with rnngrade's page (``rnngrade.feedback_page``)."""
+    from . import feedback_page  # imports nbconvert, which only this step needs
+
+    course.nbgrader("generate_feedback", assignment, "--force", *feedback_page.nbgrader_options())
+    for page in sorted((course.root / "feedback").glob(f"*/{assignment}/*.html")):
+        feedback_page.inline_mathjax(page)
 
 
 def export(course, to="grades.csv"):

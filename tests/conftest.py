@@ -64,6 +64,22 @@ def sandbox_flag():
         return ["--no-sandbox"]
 
 
+@pytest.fixture(scope="module")
+def chromium_browser():
+    """Headless Chromium, Playwright's ``Browser`` (``tests/browser.py``), for one test module.
+    Where it cannot run, the tests that use it skip with the reason, or fail under
+    ``RNN_COURSE_STRICT=1`` (CI)."""
+    import browser
+
+    reason = browser.unavailable()
+    if reason is not None:
+        if STRICT:
+            pytest.fail(f"RNN_COURSE_STRICT=1 but the browser tests cannot run: {reason}")
+        pytest.skip(f"browser test skipped: {reason}")
+    with browser.chromium() as chromium:
+        yield chromium
+
+
 @pytest.fixture(scope="session")
 def grading_report():
     """Lines for the report printed at the end of the run (grading times, attacks tried)."""

@@ -456,3 +456,85 @@ def test_a_grader_error_names_the_student_and_spares_the_others(graded, tmp_path
     assert got["mgu", "solved"] == POINTS["mgu"] and got["mgu", "late-and-broken"] == {k: 0 for k in POINTS["mgu"]}
     assert "error in the grader" in (course / "grading_logs" / "mgu" / "solved.txt").read_text()
     assert (course / "autograded" / "late-and-broken" / "mgu" / "mgu.ipynb").exists()
+
+
+# one feedback page per assignment, of a submission with a mistake (one part lost)
+FEEDBACK_PAGES = {"forward_and_scan": "missing-bias", "gru_bptt": "no-carry", "mgu": "missing-bias",
+                  "lstm": "dc-not-carried"}
+
+FEEDBACK_PAGE_REPORT = r"""() => {
+  const raw = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (!n.parentElement.closest('pre, code, script, style, mjx-container') && /\$[^$]+\$|\\\(|\\\[/.test(n.textContent)) {
+      raw.push(n.textContent.trim().slice(0, 80));
+    }
+  }
+  const cut = Array.from(document.querySelectorAll('#notebook-container *')).filter(e =>
+    !e.closest('mjx-container') && e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'visible');
+  return {
+    parts: Array.from(document.querySelectorAll('#toc li')).map(li => li.innerText.trim()),
+    typeset: document.querySelectorAll('mjx-container').length,
+    raw_math: raw,
+    cut_off: cut.map(e => `${e.tagName}: ${e.textContent.slice(0, 80)}`),
+    page_width: document.documentElement.scrollWidth,
+    verdicts: Array.from(document.querySelectorAll('div.output_text pre')).map(e => e.textContent),
+  };
+}"""
+
+
+def _release_parts(a):
+    """[(grade_id, heading)] of the release's graded cells, in order: the markdown heading each is
+    under, as a reader sees it (no "(N points)", no backticks)."""
+    parts, heading = [], None
+    for c in release(a).cells:
+        if c.cell_type == "markdown":
+            heading = next((m.group(1) for m in reversed(list(re.finditer(r"^#+ (.+)$", c.source, re.M)))), heading)
+        elif c.metadata.get("nbgrader", {}).get("grade"):
+            parts.append((c.metadata["nbgrader"]["grade_id"], re.sub(r" \(\d+ points\)$", "", heading).replace("`", "")))
+    return parts
+
+
+def test_feedback_pages_in_chromium(graded, chromium_browser):
+    """A student's feedback page, opened from disk without a network in a window 1000 pixels
+    wide: the summary names every part by its heading with its score; MathJax (inlined in the
+    page) typesets every formula of the notebook's text and leaves no raw TeX; nothing is cut
+    off or scrolls sideways, and each grader's verdict is there in full."""
+    from browser import chromium_page, load
+
+    course = graded[0]
+    expected = expected_scores()
+    for a, student in FEEDBACK_PAGES.items():
+        page_file = course / "feedback" / student / a / f"{a}.html"
+        with chromium_page(chromium_browser, width=1000, height=800) as (page, problems):
+            load(page, page_file.as_uri())
+            report = page.evaluate(FEEDBACK_PAGE_REPORT)
+        assert problems == [], (a, problems)
+        assert report["parts"] == [f"{name} (Score: {float(expected[a, student][gid])} / {float(POINTS[a][gid])})"
+                                   for gid, name in _release_parts(a)], (a, report["parts"])
+        formulas = sum(len(re.findall(r"\$\$.+?\$\$|\$[^$]+\$", c.source, re.S)) for c in release(a).cells
+                       if c.cell_type == "markdown")
+        assert formulas > 0 and report["typeset"] == formulas, (a, report["typeset"], formulas)
+        assert report["raw_math"] == [], (a, report["raw_math"])
+        assert report["cut_off"] == [] and report["page_width"] <= 1000, (a, report["cut_off"], report["page_width"])
+        autograded = nbformat.read(course / "autograded" / student / a / f"{a}.ipynb", as_version=4)
+        verdicts = [o.text for c in autograded.cells for o in c.get("outputs", []) if o.get("name") == "stdout"]
+        assert len(verdicts) == len(POINTS[a]) and report["verdicts"] == verdicts, a
+
+
+def test_feedback_says_in_plain_words_which_inner_argument_differs(graded):
+    """Where the student's code calls another graded function with an argument the reference does
+    not pass (a missing bias before sigmoid, a gradient not carried back into the step backward),
+    the verdict says so in words, with the values the student's own notebook shows: no NaN."""
+    course = graded[0]
+    said = {("forward_and_scan", "missing-bias", "test_rnn_step"):
+            "the argument your code passed to sigmoid differs from the reference's",
+            ("gru_bptt", "no-carry", "test_gru_backward"):
+            "the gradient your code passed to gru_step_backward at one of the steps differs from the reference's",
+            ("lstm", "dc-not-carried", "test_lstm_backward"):
+            "the gradient your code passed to lstm_step_backward at one of the steps differs from the reference's"}
+    for (a, student, gid), words in said.items():
+        autograded = nbformat.read(course / "autograded" / student / a / f"{a}.ipynb", as_version=4)
+        verdict = next(o.text for c in autograded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == gid
+                       for o in c.outputs)
+        assert words in verdict and "NaN" not in verdict, (a, student, verdict)

@@ -126,3 +126,61 @@ def test_the_sigmoid_tolerance_is_relative_down_to_the_subnormal_tail():
     for name, got in wrong.items():
         assert check_array(name, got, want).ok
         assert not check_array(name, got, want, atol=SUBNORMAL_ATOL).ok
+
+
+def _rnn_step_namespace(sigmoid, bias=True):
+    """A student's namespace for assignment 1's ``rnn_step`` (with or without the bias) and
+    the ``sigmoid`` given (None: not defined)."""
+    def rnn_step(inputs, weights):
+        x, h = inputs
+        W_h, b_h = weights
+        h_next = ns["sigmoid"](W_h @ np.concatenate([h, x]) + (b_h if bias else 0))
+        return h_next, h_next
+
+    ns = {"rnn_step": rnn_step}
+    if sigmoid is not None:
+        ns["sigmoid"] = sigmoid
+    return ns
+
+
+def _visible_rnn_step_verdict(ns):
+    from rnngrade import incell, judge, specs
+
+    part = next(p for p in specs.get("forward_and_scan").parts if p.function == "rnn_step")
+    case = part.cases[0]
+    assert not case.hidden
+    return case, judge.judge(case, incell.run_case(case, "rnn_step", ns), "rnn_step")
+
+
+def test_an_inner_call_the_reference_does_not_make_gets_the_students_own_answer():
+    """A missing bias before the student's sigmoid: the grader's oracle does not know that
+    argument, so the student's own sigmoid answers, and the verdict quotes the same values as the
+    notebook's check (check_array on what their code computes) and says in plain words which
+    argument differs; no NaN."""
+    import rnnlib
+
+    case, (ok, message) = _visible_rnn_step_verdict(_rnn_step_namespace(rnnlib.sigmoid, bias=False))
+    (x, h), (W, b) = case.args
+    theirs = rnnlib.sigmoid(W @ np.concatenate([h, x]))
+    notebook = check_array("y", theirs, case.expected[0]).message
+    assert not ok
+    assert message.startswith(notebook + "; h_next: "), (message, notebook)
+    assert "the argument your code passed to sigmoid differs from the reference's" in message
+    assert "NaN" not in message
+
+
+def test_an_inner_call_gets_nan_only_when_the_students_own_function_fails_and_says_so():
+    """No sigmoid, one that raises, one that returns no array: NaN stands in, and the verdict says why."""
+    def raises(a):
+        raise NotImplementedError()
+
+    for sigmoid in (None, raises, lambda a: "not an array"):
+        _, (ok, message) = _visible_rnn_step_verdict(_rnn_step_namespace(sigmoid, bias=False))
+        assert not ok
+        assert "are NaN or infinite" in message and "your own sigmoid could not answer there" in message, message
+
+
+def test_a_wrong_sigmoid_costs_the_sigmoid_part_only():
+    """The oracle still answers the reference's own calls: a right rnn_step on a wrong sigmoid passes."""
+    _, (ok, message) = _visible_rnn_step_verdict(_rnn_step_namespace(np.tanh))
+    assert ok, message

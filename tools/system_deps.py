@@ -1,6 +1,6 @@
 """Install the system packages that some tests need (Debian), or say loudly what is missing.
 
-- chromium     the browser test of the built book
+- chromium     the browser tests (the book's pages, the feedback pages), driven by Playwright
 - bwrap        (package bubblewrap) the grading sandbox
 
 As root with apt-get, missing packages are installed (``apt-get update`` once first). Otherwise
