@@ -94,7 +94,7 @@ def _check_ids(ids, V, name):
     return ids
 
 
-def lm_forward(cell, params, X_ids, state_0, activation="tanh"):
+def lm_forward(cell, params, X_ids, state_0, activation="tanh", dropout=0.0, rng=None):
     """Logits for the next character at every step, and a cache for ``lm_backward``.
 
     Parameters
@@ -107,6 +107,11 @@ def lm_forward(cell, params, X_ids, state_0, activation="tanh"):
         The state carried in from the previous chunk (``zero_state`` to start).
     activation : str
         The vanilla RNN's nonlinearity.
+    dropout : float in [0, 1)
+        Training only: each hidden value the output layer reads is zeroed with this
+        probability and the others scaled by ``1 / (1 - dropout)`` (inverted dropout on the
+        non-recurrent connection, Zaremba et al. 2014); the carried state is left whole.
+    rng : numpy.random.Generator, for the dropout mask
 
     Returns
     -------
@@ -116,9 +121,15 @@ def lm_forward(cell, params, X_ids, state_0, activation="tanh"):
     E, weights, W_y, b_y = _split(cell, params)
     V = W_y.shape[0]
     X_ids = _check_ids(X_ids, V, "X_ids")
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1); got {dropout}")
     hs, cell_cache = forward(cell, weights, _inputs(E, V, X_ids), state_0, activation)
+    keep = None
+    if dropout:
+        keep = (rng.random(hs.shape) >= dropout) / (1.0 - dropout)     # 0 or 1 / (1 - p)
+        hs = hs * keep
     logits, out_cache = readout_forward(hs, W_y, b_y)
-    return logits, (X_ids, cell_cache, out_cache, E)
+    return logits, (X_ids, cell_cache, out_cache, E, keep)
 
 
 def lm_backward(dlogits, cache):
@@ -136,8 +147,10 @@ def lm_backward(dlogits, cache):
     dstate_0 : the gradient with respect to the initial state (shaped like it). Truncated BPTT
         drops it: that is what detaching the carried state means.
     """
-    X_ids, cell_cache, out_cache, E = cache
+    X_ids, cell_cache, out_cache, E, keep = cache
     dhs, dW_y, db_y = readout_backward(dlogits, out_cache)
+    if keep is not None:
+        dhs *= keep
     dweights, dX, dstate_0 = backward(dhs, cell_cache)
     grads = {}
     if E is not None:
@@ -151,7 +164,7 @@ def lm_backward(dlogits, cache):
     return grads, dstate_0
 
 
-def lm_loss_and_grads(cell, params, X_ids, Y_ids, state_0, mask=None, activation="tanh"):
+def lm_loss_and_grads(cell, params, X_ids, Y_ids, state_0, mask=None, activation="tanh", dropout=0.0, rng=None):
     """One chunk of truncated BPTT: the loss, every parameter's gradient, and the state to carry.
 
     Parameters
@@ -160,6 +173,7 @@ def lm_loss_and_grads(cell, params, X_ids, Y_ids, state_0, mask=None, activation
         Inputs and targets (``Y_ids[t]`` is the character after ``X_ids[t]``).
     state_0 : the state carried in (``zero_state`` to start)
     mask : optional (T, B) of 0/1, positions whose loss counts
+    dropout, rng : see ``lm_forward``
 
     Returns
     -------
@@ -167,7 +181,7 @@ def lm_loss_and_grads(cell, params, X_ids, Y_ids, state_0, mask=None, activation
     grads : dict of str -> ndarray
     state_T : the state after the chunk, detached (plain arrays) for the next chunk
     """
-    logits, cache = lm_forward(cell, params, X_ids, state_0, activation)
+    logits, cache = lm_forward(cell, params, X_ids, state_0, activation, dropout, rng)
     loss, dlogits = softmax_cross_entropy(logits, Y_ids, mask)
     grads, _ = lm_backward(dlogits, cache)             # dstate_0 is dropped: no gradient crosses chunks
     return loss, grads, cache[1].final_state

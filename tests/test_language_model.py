@@ -186,6 +186,27 @@ def test_whole_model_gradient_check(cell, embed):
 
 
 @pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_gradient_check_with_dropout(cell):
+    """With the dropout mask held fixed (the same generator seed at every call), the model is a
+    smooth function of its parameters, and its gradient is checked like any other; about a
+    third of the hidden values the output layer reads are dropped."""
+    V, H, T, B = 6, 5, 4, 3
+    params = lm.init_lm(cell, V, H, 3, seed=2)
+    rng = np.random.default_rng(6)
+    X, Y = rng.integers(0, V, size=(T, B)), rng.integers(0, V, size=(T, B))
+    state = lm.zero_state(cell, H, B)
+    run = lambda p: lm.lm_loss_and_grads(cell, p, X, Y, state, dropout=0.35, rng=np.random.default_rng(7))
+    logits, cache = lm.lm_forward(cell, params, X, state, dropout=0.35, rng=np.random.default_rng(7))
+    assert 0.15 < np.mean(cache[-1] == 0) < 0.55                       # the mask drops about 35%
+    _, grads, _ = run(params)
+    for name in params:
+        num = rnnlib.numerical_gradient(lambda a: run({**params, name: a})[0], params[name].copy())
+        assert rnnlib.relative_error(grads[name], num) < 1e-6, name
+    with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\); got 1"):
+        lm.lm_forward(cell, params, X, state, dropout=1)
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
 def test_truncated_bptt_carries_the_state_and_detaches_it(cell):
     """Two chunks with the carried state compute what one long forward pass computes; and the
     second chunk's gradient is the gradient of its own loss with its initial state held fixed."""

@@ -2,14 +2,15 @@
 
 The library side of ``python -m rnnlib.charlm`` (the command line is in ``__main__``)::
 
-    config = Config(cell="gru", hidden=128, steps=2000, seed=0)
+    config = Config(cell="gru", hidden=128, steps=600, seed=0)
     run = train_charlm(config, out="model.npz")          # writes checkpoints as it goes
     model = load_checkpoint("model.npz")
-    print(sample(model.config.cell, model.params, model.vocab, "The ", 200))
+    print(rnnlib.lm.sample(model.config.cell, model.params, model.vocab, "The ", 200))
 
 Training is truncated backprop through time over the training split with Adam and gradient
-clipping by global norm. Everything random comes from the seed: the initial weights, and each
-epoch's cut of the text (from ``(seed, epoch)``). A checkpoint holds the weights, the
+clipping by global norm. Everything random comes from the seed: the initial weights, each
+epoch's cut of the text (from ``(seed, epoch)``) and each step's dropout mask (from
+``(seed, step)``). A checkpoint holds the weights, the
 vocabulary, the configuration, the optimiser's moments and the position in the text, so a run
 that resumes from one continues exactly as if it had not stopped.
 """
@@ -34,7 +35,8 @@ __all__ = ["Config", "Model", "train_charlm", "load_checkpoint", "save_checkpoin
 class Config:
     """A training run's settings (all saved in the checkpoint).
 
-    ``embed`` 0 means one-hot input; ``order`` is the partitioning of ``rnnlib.text.batches``.
+    ``embed`` 0 means one-hot input; ``order`` is the partitioning of ``rnnlib.text.batches``;
+    ``dropout`` applies to the hidden values the output layer reads (``rnnlib.lm.lm_forward``).
     """
 
     text: str = "time_machine"
@@ -43,9 +45,10 @@ class Config:
     embed: int = 0
     batch_size: int = 32
     num_steps: int = 64
-    steps: int = 3000
+    steps: int = 1000
     lr: float = 3e-3
     clip: float = 1.0
+    dropout: float = 0.4
     order: str = "sequential"
     seed: int = 0
     eval_every: int = 100
@@ -61,6 +64,8 @@ class Config:
         for name in ("hidden", "batch_size", "num_steps", "steps", "eval_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be at least 1; got {getattr(self, name)}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"--dropout must be in [0, 1); got {self.dropout}")
         if self.embed < 0 or self.lr <= 0 or self.clip <= 0:
             raise ValueError(f"need --embed >= 0, --lr > 0 and --clip > 0; got {self.embed}, {self.lr}, {self.clip}")
         return self
@@ -150,7 +155,9 @@ def train_charlm(config, out=None, resume=None, progress=True):
             continue
         if not is_sequential:
             state = fresh()                            # unrelated chunks: start each from zero
-        loss, grads, state = lm_loss_and_grads(config.cell, model.params, X, Y, state)
+        dropout_rng = np.random.default_rng([config.seed, 2, model.step])   # resumable: from the step
+        loss, grads, state = lm_loss_and_grads(config.cell, model.params, X, Y, state,
+                                               dropout=config.dropout, rng=dropout_rng)
         clipped, _ = clip_by_global_norm(list(grads.values()), config.clip)
         model.optimizer.step(values, clipped)
         model.step, done = model.step + 1, done + 1
@@ -211,7 +218,7 @@ def load_checkpoint(path):
         meta = json.loads(str(arrays.pop("meta")))
         if meta.get("format") != "rnnlib.charlm/1":
             raise CheckpointError(f"{path} is not an rnnlib.charlm checkpoint")
-        config = Config(**{f.name: meta["config"][f.name] for f in fields(Config)}).check()
+        config = Config(**{f.name: meta["config"].get(f.name, f.default) for f in fields(Config)}).check()
         vocab = Vocab(meta["vocab"])
         params = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("param/")}
         opt = Adam(config.lr)

@@ -2,8 +2,8 @@
 
 ::
 
-    python -m rnnlib.charlm train --text time_machine --cell gru --hidden 256 --steps 3000 --seed 0 --out model.npz
-    python -m rnnlib.charlm train --resume model.npz --steps 6000 --out model.npz
+    python -m rnnlib.charlm train --text time_machine --cell gru --hidden 256 --steps 1000 --seed 0 --out model.npz
+    python -m rnnlib.charlm train --resume model.npz --steps 2000 --out model.npz
     python -m rnnlib.charlm sample model.npz --prime "The " --length 200 --temperature 0.8 --seed 0
 
 A mistake in the arguments or a bad checkpoint ends with one line on stderr and exit status 2,
