@@ -93,7 +93,7 @@ def test_it_is_a_committed_git_repository_with_the_course_material(repo):
             assert (repo / path).read_bytes() == (ROOT / path).read_bytes(), path
     shipped_tests = {p.name for p in (repo / "tests").glob("*.py")}
     assert {"conftest.py", "test_cells.py", "test_bptt.py", "test_notebooks.py", "test_book_builds.py"} <= shipped_tests
-    assert not shipped_tests & {"test_grading.py", "test_assignments.py", "test_book.py", "test_autograd_crosscheck.py"}
+    assert not shipped_tests & {"test_grading.py", "test_assignments.py", "test_book.py", "test_visible_checks.py"}
     assert not {"solutions", "rnngrade", "nbgrader_config.py", "benchmarks", "tools"} & {p.name for p in repo.iterdir()}
 
 

@@ -43,9 +43,10 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "tools" / "student_template"
 SHIPPED = ("book", "assignments", "rnnlib", "data", "_toc.yml", "LICENSE")
 EXTRAS = ("student", "book", "test")     # the course's extras that the students' pyproject keeps
-# What a shipped test may import: the standard library and what the students' install provides
-# (rnnlib and its dependencies, pytest from the ``test`` extra), and conftest.py, which ships.
-STUDENT_IMPORTS = {"rnnlib", "numpy", "matplotlib", "tqdm", "pytest", "conftest"}
+# What a shipped test may import: the standard library, what the students' install provides
+# (rnnlib and its dependencies, pytest from the ``test`` extra), conftest.py, which ships, and
+# PyTorch, which students do not install: the tests that compare with it skip without it.
+STUDENT_IMPORTS = {"rnnlib", "numpy", "matplotlib", "tqdm", "pytest", "conftest", "torch"}
 # The course's directories that never ship, and the markers of nbgrader's source regions.
 INSTRUCTOR_ONLY = ("solutions", "rnngrade")
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
@@ -54,8 +55,8 @@ REGIONS = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS).*?### END (SOLUTION|HID
 
 def shipped_tests(root=ROOT):
     """The files of ``tests/`` that ship: conftest.py and the tests that import only ``STUDENT_IMPORTS``
-    or the standard library (anywhere in the file, so a test that imports torch or rnngrade in a
-    function stays home)."""
+    or the standard library (anywhere in the file: one test that imports rnngrade in a function
+    keeps its whole file home)."""
     shipped = [root / "tests" / "conftest.py"]
     for path in sorted((root / "tests").glob("test_*.py")):
         imported = set()
