@@ -97,6 +97,23 @@ def test_it_is_a_committed_git_repository_with_the_course_material(repo):
     assert not {"solutions", "rnngrade", "nbgrader_config.py", "benchmarks", "tools"} & {p.name for p in repo.iterdir()}
 
 
+def test_a_later_release_updates_a_clone_with_one_commit(repo, tmp_path):
+    """Given a clone of the students' repository, the generator commits only what changed."""
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(repo), str(clone)], check=True, timeout=120)
+    release = _git(clone, "rev-parse", "HEAD")
+    student_repo.build(clone)
+    assert _git(clone, "rev-parse", "HEAD") == release                   # nothing changed: no commit
+    _git(clone, "rm", "--quiet", "README.md")
+    (clone / "stray.txt").write_text("not the course's\n")
+    _git(clone, "add", "stray.txt")
+    _git(clone, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "--quiet", "-m", "drift")
+    student_repo.build(clone)
+    assert _git(clone, "rev-list", "--count", "HEAD") == "3\n"
+    assert _git(clone, "diff", "--name-status", release.strip(), "HEAD") == ""   # back to the release
+    assert _git(clone, "status", "--porcelain") == ""
+
+
 def test_nothing_of_the_instructors_is_in_it(repo):
     assert student_repo.leaks(repo) == []
 

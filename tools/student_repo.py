@@ -8,8 +8,8 @@ Usage::
 
 DEST holds, taken from the course as it is when this runs:
 
-- ``book/``, ``assignments/``, ``rnnlib/``, ``data/`` (whatever is there, minus what .gitignore
-  ignores), ``_toc.yml``, ``LICENSE``;
+- ``book/``, ``assignments/``, ``rnnlib/``, ``data/``, ``_toc.yml``, ``LICENSE``: whatever is there
+  that git would commit (tracked or new, minus what .gitignore ignores);
 - rnnlib's tests: ``tests/conftest.py`` and every ``tests/test_*.py`` that imports nothing beyond
   what the students' install provides (``STUDENT_IMPORTS``);
 - ``pyproject.toml``, generated from the course's: the package rnnlib only, and the extras
@@ -87,11 +87,9 @@ def _toml_value(value):
 def _toml(table, path=()):
     """TOML text for a table of tables, strings, booleans and lists of them (all pyproject needs)."""
     values = [(k, v) for k, v in table.items() if not isinstance(v, dict)]
-    out = []
-    if path and values:
-        out.append(f"[{'.'.join(_toml_key(k) for k in path)}]")
-        out += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in values]
-        out.append("")
+    out = [f"[{'.'.join(_toml_key(k) for k in path)}]"] if path and values else []
+    if values:
+        out += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in values] + [""]
     for key, value in table.items():
         if isinstance(value, dict):
             out += _toml(value, path + (key,))
@@ -126,33 +124,26 @@ def student_requirements(root=ROOT):
             + config["project"]["optional-dependencies"]["student"])
 
 
-def _ignored(root):
-    """The names that .gitignore ignores (its patterns are names and globs of names)."""
-    patterns = [line.strip().rstrip("/") for line in (root / ".gitignore").read_text().splitlines()]
-    return shutil.ignore_patterns(*[p for p in patterns if p and not p.startswith("#")])
+def _git_files(root, *paths):
+    """The files under ``paths`` that git would commit: tracked or new, minus what .gitignore ignores."""
+    listed = subprocess.run(["git", "-C", str(root), "ls-files", "--cached", "--others", "--exclude-standard", "-z",
+                             "--", *paths], check=True, capture_output=True).stdout.decode()
+    return sorted({p for p in listed.split("\0") if p and (root / p).is_file()})
 
 
 def write_tree(dest, root=ROOT):
     """Write the students' files into the empty directory ``dest``."""
-    ignore = _ignored(root)
-    for name in SHIPPED:
-        if (root / name).is_dir():
-            shutil.copytree(root / name, dest / name, ignore=ignore)
-        elif (root / name).is_file():
-            shutil.copy2(root / name, dest / name)
-    (dest / "tests").mkdir()
-    for path in shipped_tests(root):
-        shutil.copy2(path, dest / "tests" / path.name)
+    files = {name: root / name for name in _git_files(root, *SHIPPED)}
+    files |= {f"tests/{p.name}": p for p in shipped_tests(root)}
+    for name in _git_files(TEMPLATE, "."):
+        if name in files:
+            raise FileExistsError(f"{name}: both the course and {TEMPLATE} have it; rename one")
+        files[name] = TEMPLATE / name
+    for name, source in files.items():
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, dest / name)
     (dest / "pyproject.toml").write_text(student_pyproject(root))
     (dest / "_config.yml").write_text(student_config(root))
-    for path in sorted(TEMPLATE.rglob("*")):
-        target = dest / path.relative_to(TEMPLATE)
-        if path.is_dir():
-            target.mkdir(exist_ok=True)
-        elif target.exists():
-            raise FileExistsError(f"{path.relative_to(root)} would overwrite {target.relative_to(dest)} from the course")
-        else:
-            shutil.copy2(path, target)
 
 
 def _text_lines(path):
