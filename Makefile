@@ -9,26 +9,30 @@ STAMP  := $(VENV)/.installed
 # of PyTorch. Where it cannot be installed, those tests skip with a reason.
 TORCH  ?= torch==2.13.0+cpu
 
-.PHONY: help book test demo lab notebooks assignments autograde feedback export grade bench system-deps clean
+.PHONY: help book test demo lab notebooks assignments student-repo autograde feedback export grade bench system-deps clean
 
 help:
 	@echo "make book         build the HTML book into _build/html (the main job)"
 	@echo "make test         run every test: rnnlib, notebooks (nbval), book, grading"
 	@echo "make demo         a short demo of the cells in the terminal"
 	@echo "make notebooks    re-execute the chapters and solutions in place (authors)"
-	@echo "make lab          open JupyterLab on the assignments (students)"
+	@echo "make lab          open JupyterLab on the assignments"
 	@echo "make assignments  regenerate assignments/ from solutions/ (instructors)"
+	@echo "make student-repo DEST=<dir>  write the repository students clone (a new dir, or a clone to update)"
 	@echo "make autograde    grade every submission in submitted/ (instructors; ASSIGNMENT=name for one)"
 	@echo "make feedback     write feedback/<student>/<assignment>/*.html from the gradebook"
 	@echo "make export       export the gradebook to grades.csv"
 	@echo "make grade        autograde, feedback and export in one go"
 	@echo "make bench        run the benchmarks and write benchmarks/reports/"
 
+# The virtual environment, with the students' install kept as wheels in $(VENV)/student-wheels
+# (the test of the students' path without make installs it from there, offline).
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[course]'
 	$(BIN)/pip install --quiet '$(TORCH)' || echo "note: $(TORCH) not installable here; the PyTorch cross-check will be skipped"
+	$(BIN)/python tools/student_repo.py --download-wheels $(VENV)/student-wheels
 	touch $@
 
 book: $(STAMP)
@@ -50,6 +54,12 @@ lab: $(STAMP)
 # nbgrader runs `alembic` from PATH, so the virtual environment's bin/ goes first.
 assignments: $(STAMP)
 	for a in $$(ls solutions); do PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader generate_assignment $$a --force || exit 1; done
+
+# The repository students clone: the book, assignments/ and rnnlib, without solutions/ or the
+# grader (README, Instructors). DEST is a new directory, or a clone of the students' repository.
+student-repo: $(STAMP)
+	@[ -n "$(DEST)" ] || { echo "usage: make student-repo DEST=<dir>"; exit 2; }
+	$(BIN)/python tools/student_repo.py $(DEST)
 
 # The grader runs each submission in a bubblewrap sandbox and refuses to run without one unless
 # NO_SANDBOX=1 (see README, Grading security). ASSIGNMENT=<name> limits it to one assignment.

@@ -1,6 +1,6 @@
 """Checking a student's arrays against a reference, with feedback that says what is wrong.
 
-One comparison rule serves the notebooks' visible checks and the grader (``rnngrade.judge``
+One comparison rule serves the notebooks' visible checks and the course's grader (which
 imports it from here): a value is right when, element by element,
 
     |got - expected| <= atol + rtol * |expected|                     (``close``)

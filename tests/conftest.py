@@ -1,19 +1,27 @@
-"""Shared fixtures and helpers for the test suite."""
+"""Shared helpers for the tests of rnnlib, and the registration of the instructor's plugins.
 
-import os
+This file also ships, unchanged, with the students' copy of rnnlib's tests
+(``tools/student_repo.py``), which has none of the instructor's plugins.
+"""
+
+import importlib
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+# Registered as plugins, not imported here, because a conftest's hooks see only the items of its
+# own directory (nbval's items are in book/): executed.py keeps nbval's executions of the
+# chapters for the book build; grading_fixtures.py has the grader's fixtures and the report.
+INSTRUCTOR_PLUGINS = ("executed", "grading_fixtures")
+
 
 def pytest_configure(config):
-    """Keep nbval's executions of the chapters for the book build (``executed.py``). It is
-    registered as a plugin, not imported here, because a conftest's hooks see only the items
-    of its own directory, and nbval's items are in ``book/``."""
-    import executed
-
-    if not config.pluginmanager.is_registered(executed):
-        config.pluginmanager.register(executed, "rnn-course-executed-chapters")
+    for name in INSTRUCTOR_PLUGINS:
+        if (Path(__file__).parent / f"{name}.py").is_file():
+            plugin = importlib.import_module(name)
+            if not config.pluginmanager.is_registered(plugin):
+                config.pluginmanager.register(plugin, f"rnn-course-{name}")
 
 
 def random_problem(cell, T=5, D=3, H=4, B=3, seed=0, scale=0.5):
@@ -44,50 +52,3 @@ def state_parts(state):
 @pytest.fixture
 def problem():
     return random_problem
-
-
-STRICT = os.environ.get("RNN_COURSE_STRICT") == "1"
-_REPORT = []
-
-
-@pytest.fixture(scope="session")
-def sandbox_flag():
-    """``[]`` when bubblewrap works here; otherwise ``["--no-sandbox"]`` (CI, strict: a failure)."""
-    from rnngrade import sandbox
-
-    try:
-        sandbox.check_available()
-        return []
-    except sandbox.SandboxUnavailable as exc:
-        if STRICT:
-            pytest.fail(f"RNN_COURSE_STRICT=1 but the grading sandbox is unavailable: {exc}")
-        return ["--no-sandbox"]
-
-
-@pytest.fixture(scope="module")
-def chromium_browser():
-    """Headless Chromium, Playwright's ``Browser`` (``tests/browser.py``), for one test module.
-    Where it cannot run, the tests that use it skip with the reason, or fail under
-    ``RNN_COURSE_STRICT=1`` (CI)."""
-    import browser
-
-    reason = browser.unavailable()
-    if reason is not None:
-        if STRICT:
-            pytest.fail(f"RNN_COURSE_STRICT=1 but the browser tests cannot run: {reason}")
-        pytest.skip(f"browser test skipped: {reason}")
-    with browser.chromium() as chromium:
-        yield chromium
-
-
-@pytest.fixture(scope="session")
-def grading_report():
-    """Lines for the report printed at the end of the run (grading times, attacks tried)."""
-    return _REPORT
-
-
-def pytest_terminal_summary(terminalreporter):
-    if _REPORT:
-        terminalreporter.section("grading report")
-        for line in _REPORT:
-            terminalreporter.write_line(line)

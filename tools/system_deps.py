@@ -2,6 +2,7 @@
 
 - chromium     the browser tests (the book's pages, the feedback pages), driven by Playwright
 - bwrap        (package bubblewrap) the grading sandbox
+- git          the students' repository (tools/student_repo.py) and its test
 
 As root with apt-get, missing packages are installed (``apt-get update`` once first). Otherwise
 a warning names them; the tests that need them then skip with a reason, except under
@@ -13,7 +14,7 @@ import shutil
 import subprocess
 import sys
 
-NEEDED = {"chromium": "chromium", "bwrap": "bubblewrap"}  # command -> Debian package
+NEEDED = {"chromium": "chromium", "bwrap": "bubblewrap", "git": "git"}  # command -> Debian package
 
 
 def main():
