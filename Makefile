@@ -85,6 +85,7 @@ notebooks: $(STAMP)
 bench: $(STAMP) system-deps
 	$(BIN)/python benchmarks/bench.py
 	$(BIN)/python benchmarks/bench_grading.py
+	$(BIN)/python benchmarks/charlm_torch.py
 
 clean:
 	rm -rf _build .pytest_cache

@@ -1,14 +1,15 @@
 """The character language model against a PyTorch twin: same results, and the speed of a step.
 
-    python benchmarks/charlm_torch.py [--steps 300] [--cell gru]
+    python benchmarks/charlm_torch.py [--steps 300] [--cells gru,lstm]      (also run by make bench)
 
 1. **Twin run.** The same model trained twice, by ``rnnlib.charlm.train_charlm`` and by PyTorch
    autograd: the same text and batches (``rnnlib.text.batches``, sequential, state carried and
    detached), the same initial weights (``rnnlib.lm.init_lm``, copied into torch), the same
    optimiser (Adam, the same settings) and clipping (global norm), the same number of steps,
-   all in float64. The LSTM twin is ``torch.nn.LSTM`` (the same equations as ours); PyTorch has
-   no GRU of our form (``nn.GRU`` applies the reset gate after the product), so the GRU twin is
-   our equations written in torch, step by step. The two validation perplexities must agree
+   all in float64, without dropout (its masks would have to be shared too). The LSTM twin is
+   ``torch.nn.LSTM`` (the same equations as ours); PyTorch has no GRU of our form (``nn.GRU``
+   applies the reset gate after the product), so the GRU twin is our equations written in
+   torch, step by step. The two validation perplexities must agree
    within 5%: that checks the numpy training end to end (a wrong gradient anywhere would
    train differently).
 2. **Throughput** in characters per second of one training step (forward, loss, backward,
@@ -175,7 +176,7 @@ def main():
     torch = _torch()
     lines = ["# The character language model against PyTorch", "",
              f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads; numpy {np.__version__}.", ""]
-    default = charlm.Config()
+    default = replace(charlm.Config(), dropout=0.0)
     lines += [f"## 1. Twin run ({args.steps} steps, H={default.hidden}, B={default.batch_size}, "
               f"T={default.num_steps}, one-hot input, float64)", "",
               "| cell | rnnlib validation ppl | PyTorch twin | difference | within 5% |", "|---|---|---|---|---|"]

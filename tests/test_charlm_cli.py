@@ -61,3 +61,16 @@ def test_bad_arguments_get_one_line_and_no_traceback(tmp_path, capsys, args, mes
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: ") and message in err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_the_shipped_checkpoint_is_the_default_run():
+    """data/models/ holds what data/README.md and the book say: the command line's default run,
+    complete, with the validation perplexity its history records. Tolerance 0.5%: the shipped
+    weights are rounded to float32 (about 1e-7 relative each)."""
+    from rnnlib import lm, text
+
+    model = charlm.load_checkpoint(text.DATA_DIR / "models" / "time_machine_gru256.npz")
+    assert model.config == charlm.Config() and model.step == charlm.Config().steps
+    valid = model.vocab.encode(text.split_text(text.load_text("time_machine"))[1])
+    params = {k: v.astype(np.float64) for k, v in model.params.items()}
+    assert lm.lm_perplexity(model.config.cell, params, valid) == pytest.approx(model.history["valid_ppl"][-1], rel=5e-3)
