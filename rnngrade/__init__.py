@@ -12,4 +12,5 @@
 - ``pipeline``    the instructor's commands on nbgrader's course directory and gradebook
 - ``late``        submission times and late penalties, as nbgrader's autograde records them
 - ``incell``      the same checks run inside a notebook (the solutions' hidden test cells)
+- ``mutate``      mutation testing: do the hidden cases catch mutants of the solutions?
 """

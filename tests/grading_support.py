@@ -3,7 +3,6 @@
 import copy
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -11,6 +10,8 @@ from pathlib import Path
 
 import nbformat
 import numpy as np
+
+from rnngrade.mutate import solved_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = ["forward_and_scan", "gru_bptt", "mgu", "lstm"]
@@ -22,15 +23,7 @@ def release(name):
 
 def solved(name):
     """The release with every solution cell filled in as a student would (markers removed)."""
-    source = nbformat.read(ROOT / "solutions" / name / f"{name}.ipynb", as_version=4)
-    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
-               if c.metadata.get("nbgrader", {}).get("solution")}
-    nb = release(name)
-    for cell in nb.cells:
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            cell.source = re.sub(r"^\s*### (BEGIN|END) SOLUTION\n", "", answers[gid], flags=re.M)
-    return nb
+    return solved_notebook(ROOT, name)
 
 
 def cell(nb, grade_id):

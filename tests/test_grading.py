@@ -43,6 +43,7 @@ MISTAKES = [
     ("forward_and_scan", "off-by-one-scan", "scan", "for x in elems:", "for x in elems[1:]:", {"test_scan"}),
     ("forward_and_scan", "overflowing-sigmoid", "sigmoid", "e = np.exp(-np.abs(a))\n    return np.where(a >= 0, 1.0, e) / (1.0 + e)",
      "return 1 / (1 + np.exp(-a))", {"test_sigmoid"}),
+    ("forward_and_scan", "sigmoid-threshold-1", "sigmoid", "np.where(a >= 0, 1.0, e)", "np.where(a >= 1, 1.0, e)", {"test_sigmoid"}),
     ("gru_bptt", "forgot-reset-gate", "gru_step_forward", "np.concatenate([r * h, x])", "np.concatenate([h, x])", {"test_gru_step_forward"}),
     ("gru_bptt", "sigmoid-grad-of-activation", "gru_step_backward", "* u * (1 - u)", "* sigmoid(u) * (1 - sigmoid(u))", {"test_gru_step_backward"}),
     ("gru_bptt", "off-by-one-bptt", "gru_backward", "reversed(range(len(caches)))", "reversed(range(1, len(caches)))", {"test_gru_backward"}),

@@ -20,11 +20,10 @@ import pytest
 from grading_support import ASSIGNMENTS, arrays, solved
 from rnngrade import __main__, incell, judge, pipeline, runner, secret, specs
 
-# sha256 of every case's input arrays (label, dtype, shape, bytes), taken from the specs as they
-# were when the seeds alone fixed the inputs: without a secret, the inputs must stay exactly these
-# (forward_and_scan's since its sigmoid example took the tail, -740 and 740)
-PUBLIC_DIGESTS = {"forward_and_scan": "800a3df25f38936b", "gru_bptt": "48ff075753cddec7",
-                  "mgu": "08e713f95903b707", "lstm": "ea4b7452d03d244e"}
+# sha256 of every case's input arrays (label, dtype, shape, bytes) without a secret: the public
+# defaults must not change by accident (a change of the hidden cases updates them on purpose)
+PUBLIC_DIGESTS = {"forward_and_scan": "c07712fd463b2b0d", "gru_bptt": "46e1452afb455b3a",
+                  "mgu": "9af8a91cc70926de", "lstm": "60834b20fdfd70bd"}
 
 
 def inputs_digest(spec):
@@ -129,10 +128,10 @@ def test_in_a_notebook_the_checks_use_the_course_secret_and_say_nothing_of_it(tm
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             incell.check("mgu", "test_mgu_step_forward", ns)
-        assert capsys.readouterr() == ("mgu_step_forward: all 3 grading cases pass\n", "")
-        assert not caught
         want = [c.args[0] for c in specs.get("mgu", secret=s).parts[0].cases]
-        assert len(seen) == 3 and all(np.array_equal(x, w) for x, w in zip(seen, want))
+        assert capsys.readouterr() == (f"mgu_step_forward: all {len(want)} grading cases pass\n", "")
+        assert not caught
+        assert len(seen) == len(want) and all(np.array_equal(x, w) for x, w in zip(seen, want))
 
 
 def test_the_command_line_warns_once_without_a_secret(tmp_path, monkeypatch, capsys, no_secret):
