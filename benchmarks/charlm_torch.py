@@ -128,7 +128,7 @@ def twin_run(torch, config):
     opt = torch.optim.Adam(twin.params, lr=config.lr, eps=1e-8)
     state, step, epoch = twin.zero_state(config.batch_size), 0, 0
     while step < config.steps:
-        for X, Y in charlm._epoch_batches(train, config, epoch):
+        for X, Y in charlm.epoch_batches(train, config, epoch):
             _, state = twin.step(opt, X, Y, state, config.clip)
             step += 1
             if step == config.steps:

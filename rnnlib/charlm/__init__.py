@@ -28,7 +28,7 @@ from ..lm import init_lm, lm_loss_and_grads, lm_perplexity, zero_state
 from ..optim import Adam, clip_by_global_norm
 from ..text import TEXTS, Vocab, batches, load_text, split_text
 
-__all__ = ["Config", "Model", "train_charlm", "load_checkpoint", "save_checkpoint", "CheckpointError"]
+__all__ = ["Config", "Model", "train_charlm", "epoch_batches", "load_checkpoint", "save_checkpoint", "CheckpointError"]
 
 
 @dataclass
@@ -99,7 +99,9 @@ class CheckpointError(ValueError):
     """A checkpoint that is missing, unreadable or not one of ours."""
 
 
-def _epoch_batches(ids, config, epoch):
+def epoch_batches(ids, config, epoch):
+    """The batches of pass ``epoch`` over ``ids``, cut as ``config`` says (random offset and
+    order from ``(seed, epoch)``): what ``train_charlm`` reads, for a twin to read the same."""
     rng = np.random.default_rng([config.seed, 1, epoch])
     return batches(ids, config.batch_size, config.num_steps, config.order, rng)
 
@@ -140,7 +142,7 @@ def train_charlm(config, out=None, resume=None, progress=True):
     fresh = lambda: zero_state(config.cell, config.hidden, config.batch_size)
     state = fresh() if model.state is None else _pack(config.cell, model.state)
     epoch, done = model.position
-    it = _epoch_batches(train, config, epoch)
+    it = epoch_batches(train, config, epoch)
     for _ in range(done):
         next(it)
     losses = []
@@ -151,7 +153,7 @@ def train_charlm(config, out=None, resume=None, progress=True):
             X, Y = next(it)
         except StopIteration:                          # a new epoch cuts the text afresh
             epoch, done = epoch + 1, 0
-            it, state = _epoch_batches(train, config, epoch), fresh()
+            it, state = epoch_batches(train, config, epoch), fresh()
             continue
         if not is_sequential:
             state = fresh()                            # unrelated chunks: start each from zero
