@@ -104,6 +104,9 @@ def student_pyproject(root=ROOT):
     config["project"]["optional-dependencies"] = {name: extras[name] for name in EXTRAS}
     setuptools = config["tool"]["setuptools"]
     setuptools["packages"] = [p for p in setuptools["packages"] if p.split(".")[0] == "rnnlib"]
+    data = {k: v for k, v in setuptools.pop("package-data", {}).items() if k.split(".")[0] == "rnnlib"}
+    if data:
+        setuptools["package-data"] = data
     config["tool"]["pytest"]["ini_options"] = {"testpaths": ["tests"], "addopts": "-ra"}
     return "# rnnlib and the students' tools (make lab, make test, make book).\n\n" + "\n".join(_toml(config))
 
