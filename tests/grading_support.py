@@ -14,7 +14,7 @@ import numpy as np
 from rnngrade.mutate import solved_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENTS = ["forward_and_scan", "gru_bptt", "mgu", "lstm"]
+ASSIGNMENTS = ["forward_and_scan", "gru_bptt", "mgu", "lstm", "charlm"]
 
 
 def release(name):
