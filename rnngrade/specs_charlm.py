@@ -191,7 +191,7 @@ def _sample_part(secret):
     gid = "test_sample_next"
     logits = 2.0 * np.random.default_rng(6).standard_normal(8)       # the notebook's example
     cases = [_sample_case(0, f"the visible example, u = {u:.17g}", logits, 0.8, u)
-             for u in (0.0, 0.35, 0.7, float(np.nextafter(1.0, 0.0)))]
+             for u in (0.0, 0.5, 0.7, float(np.nextafter(1.0, 0.0)))]
     big = np.array([1e4, 1e4 + 0.5, -1e4, 3e3])
     cases.append(_sample_case(0, "the visible example with logits of magnitude 1e4, u = 0.2", big, 1.0, 0.2, True))
 

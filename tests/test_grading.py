@@ -23,7 +23,7 @@ import sys
 import nbformat
 import pytest
 
-from grading_support import (ASSIGNMENTS, add_cell, as_data, cell, data_cell, make_course, mutate, release,
+from grading_support import (ASSIGNMENTS, CHARLM_NOT_DETACHED, add_cell, as_data, cell, data_cell, make_course, mutate, release,
                              replace_solution, rnngrade, scores, solved, submit)
 from rnngrade import pipeline, runner
 from rnngrade import secret as course_secret
@@ -35,17 +35,6 @@ POINTS = {
     "lstm": {"test_lstm_step_forward": 3, "test_lstm_step_backward": 6, "test_lstm_backward": 5},
     "charlm": {"test_softmax_cross_entropy": 4, "test_clip_by_global_norm": 2, "test_sample_next": 3, "test_train_step": 4},
 }
-
-# assignment 5's training step, not detaching the carried state: the gradient on a chunk's initial
-# state goes on into the chunk before (the numpy picture of a missing ``h.detach()``)
-NOT_DETACHED = """    grads, dstate_0 = lm_backward(dlogits, cache)
-    before = globals().get("previous_cache")
-    if before is not None and np.array_equal(np.asarray(state), np.asarray(before[1].final_state)):
-        dweights, _, _ = rnnlib.backward(np.zeros_like(before[1].hs), before[1], dstate_0)
-        for name, d in zip(rnnlib.CELLS[cell].weight_names, dweights):
-            grads[name] = grads[name] + d
-    globals()["previous_cache"] = cache
-"""
 
 # (assignment, student, cell, old, new, the parts this mistake breaks)
 MISTAKES = [
@@ -80,9 +69,7 @@ MISTAKES = [
      {"test_softmax_cross_entropy"}),
     ("charlm", "state-from-zeros", "train_step", "lm_forward(cell, params, X_ids, state)",
      "lm_forward(cell, params, X_ids, zero_state(cell, params['W_y'].shape[1], X_ids.shape[1]))", {"test_train_step"}),
-    ("charlm", "state-not-detached", "train_step",
-     "    grads, _ = lm_backward(dlogits, cache)          # the gradient on the carried state is dropped\n",
-     NOT_DETACHED, {"test_train_step"}),
+    ("charlm", "state-not-detached", "train_step", *CHARLM_NOT_DETACHED, {"test_train_step"}),
     ("charlm", "argmax-not-draw", "sample_next", "index = min(int(np.sum(cdf <= u)), len(cdf) - 1)",
      "index = int(np.argmax(p))", {"test_sample_next"}),
     ("charlm", "clip-each-array", "clip_by_global_norm",
