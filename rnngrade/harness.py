@@ -157,6 +157,9 @@ class ElementwiseOracle:
         return out if out.ndim else float(out)
 
 
+_DICT_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
+
+
 def _at(obj, path):
     for k in path:
         obj = obj[k]
@@ -205,6 +208,7 @@ class CallOracle:
             if bound is None:
                 return self._theirs("no-match", args, self.entries[0]["result"])
             args = bound
+        args = tuple(list(a) if isinstance(a, _DICT_VIEWS) else a for a in args)  # indexable like a list
         for entry in self.entries:
             try:
                 if all(np.array_equal(np.asarray(_at(args, p)), v) for p, v in entry["match"]):

@@ -13,8 +13,9 @@ classes used here), registered in ``specs.ASSIGNMENTS``. The parts:
   gradient already under the norm, one array, norms from 1e-3 to 1e3 side by side.
 - ``sample_next(logits, temperature, u) -> int``, against ``rnnlib.lm.next_char_id``: the draw
   ``u`` is passed in, so the answer is one index. Every ``u`` sits in the middle of its index's
-  interval of the cumulative distribution, far from a boundary, except ``u`` near 0 and the
-  largest float below 1 (whose answer is the last index however the cumulative sum rounds);
+  interval of the cumulative distribution, far from a boundary, except ``u`` near 0, ``u = 0``
+  where the first characters have probability 0 (the draw skips them), and the largest float
+  below 1 where the rounded cumulative sum ends below it (the answer is the last index);
   the answer is never the most likely index (so taking the argmax fails every case), and with a
   temperature it differs from the answer without one; logits of magnitude 1e4.
 - ``train_step(cell, params, X_ids, Y_ids, state, lr, max_norm) -> (loss, state)``: one step of
@@ -208,14 +209,19 @@ def _sample_part(secret):
 
     cases += [typical(1, 5301, 10, 1.0), typical(2, 5302, 6, 0.5), typical(3, 5303, 40, 2.0),
               typical(4, 5304, 2, 1.3), typical(5, 5305, 1000, 1.0)]
-    # u near 0 and near 1: the first and the last index, neither of them the argmax
+    # u near 0 and just under 1: the first and the last index, neither of them the argmax; under 1,
+    # the rounded cumulative sum ends below u (logits drawn again until it does), so the last
+    # index comes only from the rule for u at or above the sum's last value
     for i, seed, V, end in ((6, 5306, 5, 0), (7, 5307, 7, 1)):
         rng = _rng(gid, i, seed, secret)
-        logits = rng.standard_normal(V)
-        first, top = (0, V - 1) if end == 0 else (V - 1, 0)
-        logits[top] = logits.max() + 1.0                              # the argmax at the other end
-        logits[first] = max(logits[first], logits[top] - 3.0)         # p[first] >= e^-3 / V
         u = float(rng.uniform(0, 1e-9)) if end == 0 else float(np.nextafter(1.0, 0.0))
+        while True:
+            logits = rng.standard_normal(V)
+            first, top = (0, V - 1) if end == 0 else (V - 1, 0)
+            logits[top] = logits.max() + 1.0                              # the argmax at the other end
+            logits[first] = max(logits[first], logits[top] - 3.0)         # p[first] >= e^-3 / V
+            if end == 0 or _cdf(logits, 1.0)[-1] < u:
+                break
         label = _label(i, f"V={V}, temperature 1, u " + ("near 0" if end == 0 else "just under 1"))
         cases.append(_sample_case(i, label, logits, 1.0, u))
     # logits of magnitude 1e4, two of them close enough to share the probability
@@ -226,6 +232,15 @@ def _sample_part(secret):
     logits[second] = logits[top] - rng.uniform(0.2, 1.0)
     u = _u_for(rng, logits, 0.7, lambda k, u: k != second)
     cases.append(_sample_case(8, _label(8, "V=6, temperature 0.7, logits of magnitude 1e4"), logits, 0.7, u, True))
+    # u = 0 where the first characters cannot come (their probability underflows to exactly 0 in
+    # any formula): the draw is the first character that can, never one of probability 0
+    rng = _rng(gid, 9, 5309, secret)
+    logits = rng.standard_normal(6)
+    logits[-1] = logits.max() + 1.0
+    impossible = 1 + int(rng.integers(2))
+    logits[:impossible] = logits[-1] - 1000.0
+    cases.append(_sample_case(9, _label(9, "V=6, temperature 1, u = 0, the first characters of probability 0"),
+                              logits, 1.0, 0.0))
     return Part(gid, 3, "sample_next", cases)
 
 

@@ -82,7 +82,14 @@ def test_sampling_cases_draw_neither_the_argmax_nor_near_a_boundary(secret):
         if temperature != 1.0 and np.abs(logits).max() < 100:
             assert c.expected != rnnlib.lm.next_char_id(logits, 1.0, u=u), c.label     # the temperature matters
     us = [c.args[2] for c in cases]
-    assert min(us) < 1e-9 and max(us) == np.nextafter(1.0, 0.0)
+    assert min(us) == 0.0 and 0 < sorted(us)[1] < 1e-9
+    for c in cases:
+        logits, temperature, u = c.args
+        cdf = specs_charlm._cdf(logits, temperature)
+        if u == 0.0:    # characters of probability 0 before the answer, which is never one of them
+            assert c.expected > 0 and cdf[c.expected - 1] == 0.0 < cdf[c.expected]
+        if u == np.nextafter(1.0, 0.0):    # the rounded sum ends below u: the last index by the rule alone
+            assert cdf[-1] < u and c.expected == len(logits) - 1
     assert any(c.forbid_warnings and np.abs(c.args[0]).max() > 1e3 for c in cases)
 
 
