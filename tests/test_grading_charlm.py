@@ -65,31 +65,33 @@ def test_clipping_cases_tell_the_global_norm_from_each_arrays_own(secret):
     assert min(sizes) < 1e-2 and max(sizes) > 1e2
 
 
+def cumulative(logits, temperature):
+    """The cumulative distribution as the reference (rnnlib.lm.next_char_id) and the solution round it."""
+    z = logits / temperature
+    p = np.exp(z - z.max())
+    return np.cumsum(p / p.sum())
+
+
 @pytest.mark.parametrize("secret", SECRETS)
 def test_sampling_cases_draw_neither_the_argmax_nor_near_a_boundary(secret):
     cases = hidden(parts(secret)["sample_next"])
+    last = np.nextafter(1.0, 0.0)                  # the largest float below 1
     for c in cases:
         logits, temperature, u = c.args
         assert c.expected != int(np.argmax(logits)), c.label
-        z = logits / temperature
-        p = np.exp(z - z.max())
-        cdf = np.cumsum(p / p.sum())
-        ends = u < 1e-9 or u == np.nextafter(1.0, 0.0)
-        if not ends:  # in the middle half of its interval: rounding cannot move the answer
+        cdf = cumulative(logits, temperature)
+        if u == 0.0:    # characters of probability 0 before the answer, which is never one of them
+            assert c.expected > 0 and cdf[c.expected - 1] == 0.0 < cdf[c.expected]
+        elif u == last:    # the rounded sum ends below u: the last index comes from the rule alone
+            assert cdf[-1] < u and c.expected == len(logits) - 1
+        elif u > 1e-9:     # in the middle half of its interval: rounding cannot move the answer
             low = cdf[c.expected - 1] if c.expected else 0.0
             width = cdf[c.expected] - low
             assert width >= specs_charlm.MIN_PROBABILITY and low + width / 4 <= u <= cdf[c.expected] - width / 4
         if temperature != 1.0 and np.abs(logits).max() < 100:
             assert c.expected != rnnlib.lm.next_char_id(logits, 1.0, u=u), c.label     # the temperature matters
-    us = [c.args[2] for c in cases]
-    assert min(us) == 0.0 and 0 < sorted(us)[1] < 1e-9
-    for c in cases:
-        logits, temperature, u = c.args
-        cdf = specs_charlm._cdf(logits, temperature)
-        if u == 0.0:    # characters of probability 0 before the answer, which is never one of them
-            assert c.expected > 0 and cdf[c.expected - 1] == 0.0 < cdf[c.expected]
-        if u == np.nextafter(1.0, 0.0):    # the rounded sum ends below u: the last index by the rule alone
-            assert cdf[-1] < u and c.expected == len(logits) - 1
+    us = sorted(c.args[2] for c in cases)
+    assert us[0] == 0.0 and 0 < us[1] < 1e-9 and us[-1] == last
     assert any(c.forbid_warnings and np.abs(c.args[0]).max() > 1e3 for c in cases)
 
 
