@@ -3,8 +3,8 @@
 Each attack is the source of one extra code cell, placed last so that it can also replace the
 graded functions. ``{FUNCS}`` is the list of the assignment's graded function names,
 ``{REFERENCE}`` one function of rnnlib's that the assignment asks for (its file in rnnlib, its
-name, and a call of it), ``{COURSE}`` the course directory, ``{ROOT}`` the repository, ``{PORT}`` a TCP port the test listens on,
-``{TOKEN}`` a random string. An attack prints ``LEAK:`` when it reached something it must not
+name, and a call of it), ``{COURSE}`` the course directory, ``{ROOT}`` the repository,
+``{PORT}`` a TCP port the test listens on, ``{TOKEN}`` a random string. An attack prints ``LEAK:`` when it reached something it must not
 (the test looks for it in the output the grader keeps), and ``EXFIL`` marks data it tries to
 smuggle into the feedback. Every attack starts from the blank release, so every point it gets
 is a point gained by cheating.
