@@ -16,8 +16,8 @@ classes used here), registered in ``specs.ASSIGNMENTS``. The parts:
   interval of the cumulative distribution, far from a boundary, except ``u`` near 0, ``u = 0``
   where the first characters have probability 0 (the draw skips them), and the largest float
   below 1 where the rounded cumulative sum ends below it (the answer is the last index);
-  the answer is never the most likely index (so taking the argmax fails every case), and with a
-  temperature it differs from the answer without one; logits of magnitude 1e4.
+  the answer is never the most likely index (so taking the argmax fails every case), and in the
+  typical cases with a temperature it differs from the answer without one; logits of magnitude 1e4.
 - ``train_step(cell, params, X_ids, Y_ids, state, lr, max_norm) -> (loss, state)``: one step of
   truncated BPTT. Each case runs two or three chunks in a row through the harness's driver
   ``train_chunks`` (each call starts from the state the previous one returned), and compares
@@ -191,7 +191,7 @@ def _sample_case(i, label, logits, temperature, u, forbid_warnings=False):
 def _sample_part(secret):
     gid = "test_sample_next"
     logits = 2.0 * np.random.default_rng(6).standard_normal(8)       # the notebook's example
-    cases = [_sample_case(0, f"the visible example, u = {u:.17g}", logits, 0.8, u)
+    cases = [_sample_case(0, f"the visible example, u = {u!r}", logits, 0.8, u)
              for u in (0.0, 0.5, 0.7, float(np.nextafter(1.0, 0.0)))]
     big = np.array([1e4, 1e4 + 0.5, -1e4, 3e3])
     cases.append(_sample_case(0, "the visible example with logits of magnitude 1e4, u = 0.2", big, 1.0, 0.2, True))
