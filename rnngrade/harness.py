@@ -20,6 +20,11 @@ a mistake in one part does not cost the points of another. A call the reference 
 (the part itself is wrong) is answered by the student's own function, as in their notebook, and
 noted.
 
+A case whose first argument is a *driver* (``{"__harness__": "train_chunks"}``) is run by it: the
+driver calls the student's function several times in a row, as a training loop would, and
+returns what every call returned (``train_chunks``: steps of truncated backprop through time,
+each from the state the step before returned).
+
 Run as ``python harness.py <results-fd>``.
 """
 
@@ -64,7 +69,37 @@ def toy_cell(inputs, weights):
     return 2.0 * h_next, h_next
 
 
-HARNESS_FUNCTIONS = {"toy_cell": toy_cell}
+class Driver:
+    """A harness function that runs a case by calling the student's function itself (see ``call``)."""
+
+    def __init__(self, run):
+        self.run = run
+
+    def __call__(self, fn, *args):
+        return self.run(fn, *args)
+
+
+def train_chunks(train_step, cell, params, ids, T, state, lr, max_norms):
+    """Truncated BPTT along B streams of character ids ``ids`` (N, B), one chunk of ``T`` steps
+    after the other: ``train_step(cell, params, X_ids, Y_ids, state, lr, max_norm)`` on chunk
+    ``k``, ``X_ids = ids[k T:(k + 1) T]`` and ``Y_ids`` the characters after them, with the
+    ``k``-th of ``max_norms`` (one chunk for each), from the state the call before returned;
+    ``train_step`` updates ``params`` (a dict of arrays) in place. Returns every call's loss,
+    every call's state and the parameters' values at the end."""
+    losses, states = [], []
+    for k, max_norm in enumerate(max_norms):
+        X_ids, Y_ids = ids[k * T:(k + 1) * T], ids[k * T + 1:(k + 1) * T + 1]
+        out = train_step(cell, params, X_ids, Y_ids, state, lr, max_norm)
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise TypeError(f"train_step must return (loss, state); got {type(out).__name__}"
+                            + (f" of {len(out)} items" if isinstance(out, (tuple, list)) else ""))
+        loss, state = out
+        losses.append(loss)
+        states.append(state)
+    return losses, states, list(params.values())
+
+
+HARNESS_FUNCTIONS = {"toy_cell": toy_cell, "train_chunks": Driver(train_chunks)}
 
 
 FAILED = object()  # what _their_answer gives when the student's own function fails
@@ -122,6 +157,9 @@ class ElementwiseOracle:
         return out if out.ndim else float(out)
 
 
+_DICT_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
+
+
 def _at(obj, path):
     for k in path:
         obj = obj[k]
@@ -134,11 +172,12 @@ class CallOracle:
     Each entry matches a call by some arguments (exact), checks others (close), and answers
     with the reference result. A call that matches no entry, or matches with wrong values, gets
     the student's own function's answer, as in their notebook, or NaNs of the right shapes if it
-    fails; either way a note says so.
+    fails; either way a note says so. Entries address arguments by position; ``params``, the
+    function's parameter names, puts keyword arguments in their places.
     """
 
-    def __init__(self, name, entries, log, own=None):
-        self.name, self.entries, self.log, self.own = name, entries, log, own
+    def __init__(self, name, entries, log, own=None, params=()):
+        self.name, self.entries, self.log, self.own, self.params = name, entries, log, own, tuple(params)
 
     def _nan_like(self, obj):
         if isinstance(obj, np.ndarray):
@@ -154,7 +193,22 @@ class CallOracle:
         self.log.append(f"{self.name}:{code}" + ("-nan" if theirs is FAILED else ""))
         return self._nan_like(like) if theirs is FAILED else theirs
 
-    def __call__(self, *args):
+    def _positional(self, args, kwargs):
+        """``args`` followed by the keyword arguments in their parameters' places (None for a
+        parameter skipped); None when a keyword names no parameter after the positional ones."""
+        names = self.params[len(args):]
+        if not set(kwargs) <= set(names):
+            return None
+        last = max(names.index(k) for k in kwargs)
+        return args + tuple(kwargs.get(k) for k in names[:last + 1])
+
+    def __call__(self, *args, **kwargs):
+        if kwargs:
+            bound = self._positional(args, kwargs)
+            if bound is None:
+                return self._theirs("no-match", args, self.entries[0]["result"])
+            args = bound
+        args = tuple(list(a) if isinstance(a, _DICT_VIEWS) else a for a in args)  # indexable like a list
         for entry in self.entries:
             try:
                 if all(np.array_equal(np.asarray(_at(args, p)), v) for p, v in entry["match"]):
@@ -179,7 +233,8 @@ def resolve(obj):
 
 
 def call(ns, function, args, oracles, timeout=None):
-    """Call ``ns[function](*args)`` with the oracles standing in for the names they replace.
+    """Call ``ns[function](*args)`` with the oracles standing in for the names they replace; when
+    ``args[0]`` is a ``Driver``, ``args[0](ns[function], *args[1:])`` instead.
 
     Returns the reply for the grader: ``status`` ("ok", "missing", "error", "timeout"), the
     returned ``value`` encoded as plain data, the ``warnings`` raised and the oracles' notes
@@ -195,14 +250,14 @@ def call(ns, function, args, oracles, timeout=None):
             saved[name] = ns.get(name, saved)
             own = saved[name] if callable(saved[name]) else None
             ns[name] = (ElementwiseOracle(name, spec["xs"], spec["ys"], log, own) if spec["kind"] == "elementwise"
-                        else CallOracle(name, spec["entries"], log, own))
+                        else CallOracle(name, spec["entries"], log, own, spec.get("params", ())))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             with np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
                 if timeout:
                     _time_limit(timeout)
                 try:
-                    value = fn(*args)
+                    value = args[0](fn, *args[1:]) if args and isinstance(args[0], Driver) else fn(*args)
                 finally:
                     if timeout:
                         _clear_limit()

@@ -45,6 +45,14 @@ def compare(got, expected, names, rtol, atol, show_values):
             problems += compare(g, e, n, rtol, atol, show_values)
         return problems
     label = names if isinstance(names, str) else "value"
+    if isinstance(expected, int) and not isinstance(expected, bool):
+        if isinstance(got, np.ndarray) and got.size == 1 and np.issubdtype(got.dtype, np.integer):
+            got = int(got.reshape(()))          # a numpy integer (np.argmax's) crosses as an array
+        if type(got) is not int:  # noqa: E721 (bool, float and other subclasses refused on purpose)
+            return [f"{label}: expected an integer, got {_kind(got)}"]
+        if got != expected:
+            return [f"{label}: wrong value" + (f": got {got}, expected {expected}" if show_values else "")]
+        return []
     if isinstance(expected, float):
         if isinstance(got, np.ndarray) and got.size == 1 and np.issubdtype(got.dtype, np.floating):
             got = float(got.reshape(()))
@@ -78,23 +86,26 @@ _NAN = ("; your own {name} could not answer there (it is missing, raised an exce
         "of that shape), so the grader used NaN")
 
 
-def _note(name, code):
-    """The fixed text for an oracle's note ``code`` on function ``name``, or None if unknown."""
+def _note(name, code, texts=None):
+    """The fixed text for an oracle's note ``code`` on function ``name``, or None if unknown: the
+    oracle's own text for the code (``texts``, from its spec's ``notes``), else the general one."""
     base, nan, rest = code.partition("-nan")
     if base not in _NOTES or rest:
         return None
-    return _NOTES[base].format(name=name) + (_NAN.format(name=name) if nan else "")
+    return ((texts or {}).get(base) or _NOTES[base].format(name=name)) + (_NAN.format(name=name) if nan else "")
 
 
 _FP_WARNING = re.compile(r"^RuntimeWarning: (overflow|underflow|invalid value|divide by zero) encountered in \w+$")
 _EXC_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,80}")
 
 
-def _notes(reply, function_names):
+def _notes(reply, oracles):
+    """The fixed texts for the oracles' notes in ``reply``: an oracle's own (its spec's ``notes``,
+    by code) or the general one."""
     out = []
     for note in (reply.get("log") or [])[:5]:
         name, _, code = str(note).partition(":")
-        text = _note(name, code) if name in function_names else None
+        text = _note(name, code, oracles[name].get("notes")) if name in oracles else None
         if text is not None and text not in out:
             out.append(text)
     return out
@@ -119,8 +130,10 @@ def judge(case, reply, function=None):
         return False, f"{function or 'the function'} is not defined (or not a function)"
     if status == "timeout":
         return False, "your function ran out of time on this case (an endless loop?)"
+    notes = _notes(reply, case.oracles)
+    notes = " (" + "; ".join(notes) + ")" if notes else ""
     if status == "error":
-        return False, f"your function raised {_exception(reply.get('message', ''), case.hidden)}"
+        return False, f"your function raised {_exception(reply.get('message', ''), case.hidden)}{notes}"
     if status != "ok":
         return False, "no valid result came back for this case"
     problems = compare(reply.get("decoded"), case.expected, case.names, case.rtol, case.atol,
@@ -128,7 +141,6 @@ def judge(case, reply, function=None):
     if case.forbid_warnings and reply.get("warnings"):
         first = str(reply["warnings"][0])
         problems.append(f"it raised a warning ({first})" if _FP_WARNING.match(first) else "it raised a warning")
-    notes = _notes(reply, set(case.oracles))
     if problems:
-        return False, "; ".join(problems[:4]) + (" (" + "; ".join(notes) + ")" if notes else "")
+        return False, "; ".join(problems[:4]) + notes
     return True, ""

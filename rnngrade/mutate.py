@@ -390,6 +390,14 @@ def _atom(node):
     return isinstance(node, ATOMS)
 
 
+def _parses(source):
+    try:
+        ast.parse(source)
+        return True
+    except SyntaxError:
+        return False
+
+
 def _parses_as(a, b):
     """Whether source ``a`` is valid and parses to the same tree as ``b``."""
     try:
@@ -411,11 +419,12 @@ def _splice(source, node, new):
     with_text = lambda t: (data[:a] + t.encode() + data[b:]).decode()
     text = ast.unparse(ast.fix_missing_locations(new))
     if isinstance(new, ast.Tuple):  # unparsed in parentheses, which assignment targets do without
-        texts = [text[1:-1], text]
+        texts = [text[1:-1], text]  # (and an index with a slice, x[:, None], cannot have)
     elif isinstance(new, ast.expr) and not _atom(new):
         texts = [text, f"({text})"]
     else:
         texts = [text]
+    texts = [t for t in texts if _parses(with_text(t))] or texts[-1:]
     text = next(t for t in texts if t == texts[-1] or _parses_as(with_text(t), with_text(texts[-1])))
     return with_text(text), (node.lineno, node.lineno + text.count("\n"))
 

@@ -216,7 +216,7 @@ def prepare_jobdir(assignment, dest=None):
         jobdir = dest or tempfile.mkdtemp(prefix="grading-job-")
         shutil.copy(HERE / "harness.py", jobdir)
         shutil.copy(HERE / "wire.py", jobdir)
-        restricted.build(jobdir, keep=assignment.keep_in_rnnlib)
+        restricted.build(jobdir, keep=assignment.keep_in_rnnlib, stub=assignment.stub_in_rnnlib)
         for root, dirs, files in os.walk(jobdir):
             os.chmod(root, 0o755)
             for f in files:

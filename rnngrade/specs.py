@@ -71,7 +71,8 @@ class Assignment:
     notebook: str                   # notebook file name inside the assignment folder
     parts: list
     skip_cells: frozenset           # grade ids of provided cells not run when grading (timing, training)
-    keep_in_rnnlib: frozenset       # rnnlib modules left working in the grading copy (see restricted)
+    keep_in_rnnlib: frozenset       # rnnlib modules (or functions) left working in the grading copy
+    stub_in_rnnlib: frozenset = frozenset()   # functions (or modules) emptied in it (see restricted)
 
     @property
     def total(self):
@@ -448,7 +449,12 @@ def lstm(secret=None):
         skip_cells=frozenset({"gradcheck"}), keep_in_rnnlib=frozenset({"activations"}))
 
 
-ASSIGNMENTS = {"forward_and_scan": forward_and_scan, "gru_bptt": gru_bptt, "mgu": mgu, "lstm": lstm}
+# --------------------------------------------------------------------------- assignment 5
+
+from .specs_charlm import charlm  # noqa: E402 (it builds on the classes above)
+
+ASSIGNMENTS = {"forward_and_scan": forward_and_scan, "gru_bptt": gru_bptt, "mgu": mgu, "lstm": lstm,
+               "charlm": charlm}
 
 
 def get(name, secret=None):

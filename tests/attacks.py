@@ -1,9 +1,10 @@
 """Hostile submissions: one per attack, as code appended to an assignment's blank release.
 
 Each attack is the source of one extra code cell, placed last so that it can also replace the
-graded functions. ``{FUNCS}`` is the list of the assignment's graded function names, ``{COURSE}``
-the course directory, ``{ROOT}`` the repository, ``{PORT}`` a TCP port the test listens on,
-``{TOKEN}`` a random string. An attack prints ``LEAK:`` when it reached something it must not
+graded functions. ``{FUNCS}`` is the list of the assignment's graded function names,
+``{REFERENCE}`` one function of rnnlib's that the assignment asks for (its file in rnnlib, its
+name, and a call of it), ``{COURSE}`` the course directory, ``{ROOT}`` the repository,
+``{PORT}`` a TCP port the test listens on, ``{TOKEN}`` a random string. An attack prints ``LEAK:`` when it reached something it must not
 (the test looks for it in the output the grader keeps), and ``EXFIL`` marks data it tries to
 smuggle into the feedback. Every attack starts from the blank release, so every point it gets
 is a point gained by cheating.
@@ -117,28 +118,37 @@ print("[grader] every part: full points")
 """)
 
 attack("reference-by-path", "points")("""
-import sys, importlib, importlib.util, glob, os
+import sys, importlib, importlib.util, glob, os, ast
 found = []
 for path in ("{ROOT}", "{ROOT}/rnnlib", "/usr/lib/python3/dist-packages"):
     sys.path.insert(0, path)
 for m in [m for m in sys.modules if m.startswith("rnnlib")]:
     del sys.modules[m]
+module, name, call = {REFERENCE}
 try:
     import rnnlib
     importlib.reload(rnnlib)
     import numpy as np
-    rnnlib.gru_step([np.zeros((1, 1)), np.zeros((1, 1))], tuple(np.zeros((1, 2)) for _ in range(3)) + tuple(np.zeros((1, 1)) for _ in range(3)))
+    eval(call)
     found.append("import")
 except Exception:
     pass
-candidates = ["{ROOT}/rnnlib/cells.py"] + [os.path.join(p, "rnnlib", "cells.py") for p in sys.path]
-candidates += glob.glob("/work/*/rnnlib/cells.py") + glob.glob("/tmp/*/rnnlib/cells.py")
+
+
+def has_body(path):  # the reference's body, not the grading copy's raise
+    for node in ast.walk(ast.parse(open(path).read())):
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            return not any(isinstance(n, ast.Raise) for n in node.body)
+    return False
+
+
+candidates = [os.path.join(p, "rnnlib", module) for p in sys.path]
+candidates += glob.glob(f"/work/*/rnnlib/{module}") + glob.glob(f"/tmp/*/rnnlib/{module}")
 for f in candidates:
     try:
-        text = open(f).read()
-        if "def gru_step" in text and "is not available while your work is graded" not in text:
+        if has_body(f):
             found.append(f)
-    except OSError:
+    except (OSError, SyntaxError, ValueError):
         pass
 if found:
     print("LEAK:reference", found)

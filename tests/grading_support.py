@@ -14,7 +14,7 @@ import numpy as np
 from rnngrade.mutate import solved_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENTS = ["forward_and_scan", "gru_bptt", "mgu", "lstm"]
+ASSIGNMENTS = ["forward_and_scan", "gru_bptt", "mgu", "lstm", "charlm"]
 
 
 def release(name):
@@ -125,3 +125,23 @@ def arrays(obj):
     elif isinstance(obj, dict):
         for k in sorted(obj):
             yield from arrays(obj[k])
+
+
+# Assignment 5's clipping of each gradient by its own norm, where the global norm is asked; (old,
+# new) for ``mutate`` on the solution cell ``clip_by_global_norm``.
+CHARLM_CLIP_EACH = ("    if norm > max_norm:\n        clipped = [g * (max_norm / norm) for g in grads]\n"
+                    "    else:\n        clipped = [g.copy() for g in grads]",
+                    "    clipped = [g * min(1.0, max_norm / np.sqrt(np.sum(g * g))) for g in grads]")
+
+# Assignment 5's training step with the carried state not detached: the gradient on a chunk's
+# initial state goes on into the chunk before (the numpy picture of a missing ``h.detach()``).
+# (old, new) for ``mutate`` on the solution cell ``train_step``.
+CHARLM_NOT_DETACHED = ("    grads, _ = lm_backward(dlogits, cache)          # the gradient on the carried state is dropped\n",
+                       """    grads, dstate_0 = lm_backward(dlogits, cache)
+    before = globals().get("previous_cache")
+    if before is not None and np.array_equal(np.asarray(state), np.asarray(before[1].final_state)):
+        dweights, _, _ = rnnlib.backward(np.zeros_like(before[1].hs), before[1], dstate_0)
+        for name, d in zip(rnnlib.CELLS[cell].weight_names, dweights):
+            grads[name] = grads[name] + d
+    globals()["previous_cache"] = cache
+""")

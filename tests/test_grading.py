@@ -23,8 +23,8 @@ import sys
 import nbformat
 import pytest
 
-from grading_support import (ASSIGNMENTS, add_cell, as_data, cell, data_cell, make_course, mutate, release,
-                             replace_solution, rnngrade, scores, solved, submit)
+from grading_support import (ASSIGNMENTS, CHARLM_CLIP_EACH, CHARLM_NOT_DETACHED, add_cell, as_data, cell, data_cell,
+                             make_course, mutate, release, replace_solution, rnngrade, scores, solved, submit)
 from rnngrade import pipeline, runner
 from rnngrade import secret as course_secret
 
@@ -33,6 +33,7 @@ POINTS = {
     "gru_bptt": {"test_gru_step_forward": 3, "test_gru_step_backward": 6, "test_gru_backward": 5, "test_mse_loss": 2},
     "mgu": {"test_mgu_step_forward": 3, "test_mgu_step_backward": 6, "test_mgu_backward": 5},
     "lstm": {"test_lstm_step_forward": 3, "test_lstm_step_backward": 6, "test_lstm_backward": 5},
+    "charlm": {"test_softmax_cross_entropy": 4, "test_clip_by_global_norm": 2, "test_sample_next": 3, "test_train_step": 4},
 }
 
 # (assignment, student, cell, old, new, the parts this mistake breaks)
@@ -61,6 +62,26 @@ MISTAKES = [
     ("lstm", "dc-not-times-f", "lstm_step_backward", "dc = dc_total * f", "dc = dc_total", {"test_lstm_step_backward"}),
     ("lstm", "dc-not-carried", "lstm_backward", "lstm_step_backward(dhs[t] + dh, dc, caches[t], weights)",
      "lstm_step_backward(dhs[t] + dh, np.zeros_like(dc), caches[t], weights)", {"test_lstm_backward"}),
+    # assignment 5: the issue's typical mistakes first, then others
+    ("charlm", "no-max-subtraction", "softmax_cross_entropy", "logits - logits.max(axis=-2, keepdims=True)", "logits",
+     {"test_softmax_cross_entropy"}),
+    ("charlm", "mean-over-masked-positions", "softmax_cross_entropy", "count = mask.sum()", "count = mask.size",
+     {"test_softmax_cross_entropy"}),
+    ("charlm", "state-from-zeros", "train_step", "lm_forward(cell, params, X_ids, state)",
+     "lm_forward(cell, params, X_ids, zero_state(cell, params['W_y'].shape[1], X_ids.shape[1]))", {"test_train_step"}),
+    ("charlm", "state-not-detached", "train_step", *CHARLM_NOT_DETACHED, {"test_train_step"}),
+    ("charlm", "argmax-not-draw", "sample_next", "index = min(int(np.sum(cdf <= u)), len(cdf) - 1)",
+     "index = int(np.argmax(p))", {"test_sample_next"}),
+    ("charlm", "clip-each-array", "clip_by_global_norm", *CHARLM_CLIP_EACH, {"test_clip_by_global_norm"}),
+    ("charlm", "log-of-softmax", "softmax_cross_entropy",
+     "log_p = shifted - np.log(np.exp(shifted).sum(axis=-2, keepdims=True))",
+     "log_p = np.log(np.exp(shifted) / np.exp(shifted).sum(axis=-2, keepdims=True))", {"test_softmax_cross_entropy"}),
+    ("charlm", "sampling-overflows", "sample_next", "p = np.exp(z - z.max())", "p = np.exp(z)", {"test_sample_next"}),
+    ("charlm", "no-temperature", "sample_next", "z = logits / temperature", "z = logits", {"test_sample_next"}),
+    ("charlm", "state-not-returned", "train_step", "    state = cache[1].final_state\n", "", {"test_train_step"}),
+    ("charlm", "update-not-clipped", "train_step", "zip(params.values(), clipped)", "zip(params.values(), grads.values())",
+     {"test_train_step"}),
+    ("charlm", "update-not-in-place", "train_step", "p -= lr * g", "p = p - lr * g", {"test_train_step"}),
 ]
 
 PATCH_CHECKS = """
@@ -103,12 +124,22 @@ REFERENCE_CALLS = {
         "lstm_backward": 'X = np.stack([c[0] for c in caches])\n'
                          'return rnnlib.backward(dhs, rnnlib.forward("lstm", weights, X, (caches[0][1], caches[0][2]))[1])',
     },
+    "charlm": {
+        "softmax_cross_entropy": "loss, dlogits = rnnlib.softmax_cross_entropy(logits, targets, mask)",
+        "clip_by_global_norm": "clipped, norm = rnnlib.clip_by_global_norm(grads, max_norm)",
+        "sample_next": "index = rnnlib.lm.next_char_id(logits, temperature, u=u)",
+        "train_step": "loss, grads, state = rnnlib.lm.lm_loss_and_grads(cell, params, X_ids, Y_ids, state)\n"
+                      "clipped, _ = rnnlib.clip_by_global_norm(list(grads.values()), max_norm)\n"
+                      "for p, g in zip(params.values(), clipped):\n    p -= lr * g",
+    },
 }
 
 FIRST_PART = {"forward_and_scan": ("sigmoid", "test_sigmoid"), "gru_bptt": ("gru_step_forward", "test_gru_step_forward"),
-              "mgu": ("mgu_step_forward", "test_mgu_step_forward"), "lstm": ("lstm_step_forward", "test_lstm_step_forward")}
+              "mgu": ("mgu_step_forward", "test_mgu_step_forward"), "lstm": ("lstm_step_forward", "test_lstm_step_forward"),
+              "charlm": ("softmax_cross_entropy", "test_softmax_cross_entropy")}
 LOOPING_PART = {"forward_and_scan": ("gru_step", "test_gru_step"), "gru_bptt": ("gru_backward", "test_gru_backward"),
-                "mgu": ("mgu_backward", "test_mgu_backward"), "lstm": ("lstm_backward", "test_lstm_backward")}
+                "mgu": ("mgu_backward", "test_mgu_backward"), "lstm": ("lstm_backward", "test_lstm_backward"),
+                "charlm": ("train_step", "test_train_step")}
 
 
 def malformed(a):

@@ -68,6 +68,15 @@ def test_the_operators_on_a_small_function():
     assert all(line not in m.source for m in mutate.cell_mutants("a", "f", source) if m.before == line)
 
 
+def test_an_index_with_a_slice_is_swapped_without_parentheses():
+    """swap-items on x[:, None]: the index (None, :) cannot be written in parentheses."""
+    source = ("def f(x):\n"
+              "    ### BEGIN SOLUTION\n"
+              "    return x[:, None]\n"
+              "    ### END SOLUTION\n")
+    assert {m.after for m in mutate.cell_mutants("a", "f", source) if m.operator == "swap-items"} == {"return x[None, :]"}
+
+
 def test_a_gate_is_swapped_for_the_cells_other_gates_and_states():
     """swap-name: in a function whose names are a cell's gates and states (rnnlib.CELLS; here the
     GRU's u, r and h), each gate or state read is replaced by each other one bound before it."""

@@ -33,11 +33,19 @@ STRICT = os.environ.get("RNN_COURSE_STRICT") == "1"
 FUNCS = {"forward_and_scan": ["sigmoid", "rnn_step", "gru_step", "scan"],
          "gru_bptt": ["gru_step_forward", "gru_step_backward", "gru_backward", "mse_loss"],
          "mgu": ["mgu_step_forward", "mgu_step_backward", "mgu_backward"],
-         "lstm": ["lstm_step_forward", "lstm_step_backward", "lstm_backward"]}
+         "lstm": ["lstm_step_forward", "lstm_step_backward", "lstm_backward"],
+         "charlm": ["softmax_cross_entropy", "clip_by_global_norm", "sample_next", "train_step"]}
 PARTIAL = {"forward_and_scan": ("gru_step", "h_next = u * c + (1 - u) * h", "h_next = (1 - u) * c + u * h"),
            "gru_bptt": ("gru_backward", "dhs[t] + dh", "dhs[t]"),
            "mgu": ("mgu_step_backward", "df = dh_next * (c - h) + d_fhx[:H] * h", "df = dh_next * (c - h)"),
-           "lstm": ("lstm_step_backward", "dc = dc_total * f", "dc = dc_total")}
+           "lstm": ("lstm_step_backward", "dc = dc_total * f", "dc = dc_total"),
+           "charlm": ("softmax_cross_entropy", "count = mask.sum()", "count = mask.size")}
+# one function of rnnlib's reference that each assignment asks for: its file, its name, a call of it
+GRU_STEP = ("cells/gru.py", "gru_step", "rnnlib.gru_step([np.zeros((1, 1)), np.zeros((1, 1))], "
+            "tuple(np.zeros((1, 2)) for _ in range(3)) + tuple(np.zeros((1, 1)) for _ in range(3)))")
+REFERENCE = {"forward_and_scan": GRU_STEP, "gru_bptt": GRU_STEP, "mgu": GRU_STEP, "lstm": GRU_STEP,
+             "charlm": ("losses.py", "softmax_cross_entropy",
+                        "rnnlib.softmax_cross_entropy(np.zeros((2, 1)), np.zeros(1, int))")}
 HONEST = ("honest", "honest-partial")
 
 
@@ -118,6 +126,7 @@ def siege(tmp_path_factory):
                      if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")]
         for name, (_, src) in ATTACKS.items():
             code = (src.replace("{FUNCS}", repr(FUNCS[a])).replace("{GRADE_IDS}", repr(grade_ids))
+                    .replace("{REFERENCE}", repr(REFERENCE[a]))
                     .replace("{COURSE}", str(course)).replace("{ROOT}", str(ROOT))
                     .replace("{PORT}", str(listener.port)).replace("{TOKEN}", token))
             nb = release(a)
@@ -263,6 +272,7 @@ def test_the_suite_detects_breaches_when_there_is_no_sandbox(tmp_path):
     def attack_and_grade(*names):
         for name in names:
             code = (ATTACKS[name][1].replace("{FUNCS}", repr(FUNCS[a])).replace("{COURSE}", str(course))
+                    .replace("{REFERENCE}", repr(REFERENCE[a]))
                     .replace("{ROOT}", str(ROOT)).replace("{PORT}", str(listener.port)).replace("{TOKEN}", "negative"))
             nb = release(a)
             from nbformat.v4 import new_code_cell

@@ -16,7 +16,7 @@ import re
 import pytest
 
 import rnnlib
-from grading_support import cell, mutate, solved
+from grading_support import ASSIGNMENTS, CHARLM_CLIP_EACH, CHARLM_NOT_DETACHED, cell, mutate, solved
 from rnngrade import incell, judge, specs
 
 SIGMOID = "e = np.exp(-np.abs(a))\n    return np.where(a >= 0, 1.0, e) / (1.0 + e)"
@@ -43,6 +43,20 @@ MISTAKES = [
      "test_lstm_step_backward"),
     ("lstm", "lstm_backward", "lstm_step_backward(dhs[t] + dh, dc, caches[t], weights)",
      "lstm_step_backward(dhs[t], dc, caches[t], weights)", "test_lstm_backward"),
+    ("charlm", "softmax_cross_entropy", "logits - logits.max(axis=-2, keepdims=True)", "logits",
+     "test_softmax_cross_entropy"),
+    ("charlm", "softmax_cross_entropy", "count = mask.sum()", "count = mask.size", "test_softmax_cross_entropy"),
+    ("charlm", "softmax_cross_entropy", "log_p = shifted - np.log(np.exp(shifted).sum(axis=-2, keepdims=True))",
+     "log_p = np.log(np.exp(shifted) / np.exp(shifted).sum(axis=-2, keepdims=True))", "test_softmax_cross_entropy"),
+    ("charlm", "clip_by_global_norm", *CHARLM_CLIP_EACH, "test_clip_by_global_norm"),
+    ("charlm", "sample_next", "index = min(int(np.sum(cdf <= u)), len(cdf) - 1)", "index = int(np.argmax(p))",
+     "test_sample_next"),
+    ("charlm", "sample_next", "p = np.exp(z - z.max())", "p = np.exp(z)", "test_sample_next"),
+    ("charlm", "sample_next", "z = logits / temperature", "z = logits", "test_sample_next"),
+    ("charlm", "train_step", "lm_forward(cell, params, X_ids, state)",
+     "lm_forward(cell, params, X_ids, zero_state(cell, params['W_y'].shape[1], X_ids.shape[1]))", "test_train_step"),
+    ("charlm", "train_step", *CHARLM_NOT_DETACHED, "test_train_step"),
+    ("charlm", "train_step", "p -= lr * g", "p = p - lr * g", "test_train_step"),
 ]
 MISTAKE_IDS = [f"{a}-{gid}-{i}" for i, (a, _, _, _, gid) in enumerate(MISTAKES)]
 
@@ -88,7 +102,7 @@ def grader_verdict(assignment, grade_id, ns):
     return True, None, []
 
 
-@pytest.mark.parametrize("assignment", ["forward_and_scan", "gru_bptt", "mgu", "lstm"])
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_a_right_solution_passes_every_visible_check(assignment):
     nb = solved(assignment)
     for part in specs.get(assignment).parts:
@@ -124,7 +138,7 @@ def test_a_backward_check_lists_every_wrong_array_as_the_grader_does(mistake):
     assert _names(error.partition(": ")[2].splitlines()) == wrong, error
 
 
-@pytest.mark.parametrize("assignment", ["forward_and_scan", "gru_bptt", "mgu", "lstm"])
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_the_cells_the_grader_skips_are_in_the_notebook(assignment):
     spec = specs.get(assignment)
     assert spec.skip_cells <= {_grade_id(c) for c in solved(assignment).cells}
