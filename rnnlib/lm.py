@@ -26,7 +26,7 @@ from .init import init_readout, init_weights
 from .losses import readout_backward, readout_forward, softmax_cross_entropy
 
 __all__ = ["param_names", "init_lm", "zero_state", "lm_forward", "lm_backward", "lm_loss_and_grads",
-           "lm_perplexity", "next_char_id", "sample"]
+           "lm_perplexity", "next_char_id", "sample", "dropout_mask"]
 
 
 def param_names(cell, embedding=True):
@@ -76,10 +76,10 @@ def zero_state(cell, H, B, dtype=np.float64):
     return spec.pack_state([np.zeros((H, B), dtype)] * len(spec.state_names))
 
 
-def _inputs(E, V, ids):
-    """The cell's input sequence (T, D, B) for character ids (T, B)."""
+def _inputs(E, W_y, ids):
+    """The cell's input sequence (T, D, B) for character ids (T, B), in the model's dtype."""
     if E is None:                                  # one-hot: column c of the identity
-        X = np.zeros((ids.shape[0], V, ids.shape[1]))
+        X = np.zeros((ids.shape[0], W_y.shape[0], ids.shape[1]), W_y.dtype)
         np.put_along_axis(X, ids[:, None, :], 1.0, axis=1)
         return X
     return E[:, ids].transpose(1, 0, 2)            # E[:, ids] is (D, T, B)
@@ -92,6 +92,12 @@ def _check_ids(ids, V, name):
     if ids.size and (ids.min() < 0 or ids.max() >= V):
         raise ValueError(f"{name} must be character ids in [0, {V}) (V = W_y.shape[0]); got range [{ids.min()}, {ids.max()}]")
     return ids
+
+
+def dropout_mask(rng, shape, dropout, dtype=np.float64):
+    """Inverted dropout's multiplier: 0 with probability ``dropout``, else ``1 / (1 - dropout)``
+    (so that the expected value of every hidden value is unchanged). ``shape`` is (T, H, B)."""
+    return ((rng.random(shape) >= dropout) / (1.0 - dropout)).astype(dtype, copy=False)
 
 
 def lm_forward(cell, params, X_ids, state_0, activation="tanh", dropout=0.0, rng=None):
@@ -123,10 +129,10 @@ def lm_forward(cell, params, X_ids, state_0, activation="tanh", dropout=0.0, rng
     X_ids = _check_ids(X_ids, V, "X_ids")
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout must be in [0, 1); got {dropout}")
-    hs, cell_cache = forward(cell, weights, _inputs(E, V, X_ids), state_0, activation)
+    hs, cell_cache = forward(cell, weights, _inputs(E, W_y, X_ids), state_0, activation)
     keep = None
     if dropout:
-        keep = (rng.random(hs.shape) >= dropout) / (1.0 - dropout)     # 0 or 1 / (1 - p)
+        keep = dropout_mask(rng, hs.shape, dropout, hs.dtype)
         hs = hs * keep
     logits, out_cache = readout_forward(hs, W_y, b_y)
     return logits, (X_ids, cell_cache, out_cache, E, keep)
@@ -211,7 +217,7 @@ def lm_perplexity(cell, params, ids, streams=16, activation="tanh"):
     X_ids = _check_ids(ids[:n * streams].reshape(streams, n).T, W_y.shape[0], "ids")
     Y_ids = ids[1:n * streams + 1].reshape(streams, n).T
     state_0 = zero_state(cell, W_y.shape[1], streams, W_y.dtype)
-    hs = infer(cell, weights, _inputs(E, W_y.shape[0], X_ids), state_0, return_sequence=True,
+    hs = infer(cell, weights, _inputs(E, W_y, X_ids), state_0, return_sequence=True,
                activation=activation)
     loss, _ = softmax_cross_entropy(W_y @ hs + b_y, Y_ids)
     return float(np.exp(loss))
@@ -277,7 +283,7 @@ def sample(cell, params, vocab, prime, length, temperature=1.0, top_k=None, seed
     rng = np.random.default_rng(seed)
     state = zero_state(cell, W_y.shape[1], 1, W_y.dtype)
     for k in range(len(ids) + length - 1):
-        x = _inputs(E, W_y.shape[0], np.array([[ids[k]]]))           # (1, D, 1)
+        x = _inputs(E, W_y, np.array([[ids[k]]]))           # (1, D, 1)
         state = infer(cell, weights, x, state, activation=activation)
         if k >= len(ids) - 1:
             h = state if isinstance(state, np.ndarray) else state[0]

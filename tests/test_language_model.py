@@ -226,6 +226,27 @@ def test_truncated_bptt_carries_the_state_and_detaches_it(cell):
     assert rnnlib.relative_error(grads[W], rnnlib.numerical_gradient(fixed, params[W].copy())) < 1e-6
 
 
+@pytest.mark.parametrize("embed", [None, 4])
+def test_float32_model_computes_in_float32(embed):
+    """A float32 model runs in float32 all through (a one-hot input built as float64 would
+    silently promote every product to float64, at twice the cost), and agrees with the
+    float64 model to float32's rounding: tolerance 1e-4 relative, about 1000 float32 ulps."""
+    V, H, T, B = 9, 6, 5, 3
+    p64 = lm.init_lm("gru", V, H, embed, seed=1)
+    p32 = {k: v.astype(np.float32) for k, v in p64.items()}
+    rng = np.random.default_rng(2)
+    X, Y = rng.integers(0, V, size=(T, B)), rng.integers(0, V, size=(T, B))
+    logits, _ = lm.lm_forward("gru", p32, X, lm.zero_state("gru", H, B, np.float32))
+    assert logits.dtype == np.float32
+    drop = lambda: {"dropout": 0.3, "rng": np.random.default_rng(3)}     # the same mask for both
+    loss32, g32, state = lm.lm_loss_and_grads("gru", p32, X, Y, lm.zero_state("gru", H, B, np.float32), **drop())
+    loss64, g64, _ = lm.lm_loss_and_grads("gru", p64, X, Y, lm.zero_state("gru", H, B), **drop())
+    assert state.dtype == np.float32 and {g.dtype for g in g32.values()} == {np.dtype(np.float32)}
+    assert abs(loss32 - loss64) < 1e-4 * loss64
+    for name in g64:
+        np.testing.assert_allclose(g32[name], g64[name], rtol=1e-4, atol=1e-4 * np.abs(g64[name]).max(), err_msg=name)
+
+
 def test_model_names_bad_input():
     params = lm.init_lm("gru", 5, 3, seed=0)
     with pytest.raises(ValueError, match=r"X_ids must be character ids in \[0, 5\)"):
