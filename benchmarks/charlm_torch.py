@@ -1,19 +1,20 @@
 """The character language model against a PyTorch twin: same results, and the speed of a step.
 
-    python benchmarks/charlm_torch.py [--steps 300] [--cells gru,lstm]      (also run by make bench)
+    python benchmarks/charlm_torch.py [--steps N] [--cells gru,lstm]      (also run by make bench)
 
 1. **Twin run.** The same model trained twice, by ``rnnlib.charlm.train_charlm`` and by PyTorch
    autograd: the same text and batches (``rnnlib.text.batches``, sequential, state carried and
    detached), the same initial weights (``rnnlib.lm.init_lm``, copied into torch), the same
-   optimiser (Adam, the same settings) and clipping (global norm), the same number of steps,
-   all in float64, without dropout (its masks would have to be shared too). The LSTM twin is
+   optimiser (Adam, the same settings) and clipping (global norm), the same dropout masks
+   (``rnnlib.lm.dropout_mask`` from the same per-step seeds), the same number of steps: the
+   command line's default run, in float64. The LSTM twin is
    ``torch.nn.LSTM`` (the same equations as ours); PyTorch has no GRU of our form (``nn.GRU``
    applies the reset gate after the product), so the GRU twin is our equations written in
    torch, step by step. The two validation perplexities must agree
    within 5%: that checks the numpy training end to end (a wrong gradient anywhere would
    train differently).
 2. **Throughput** in characters per second of one training step (forward, loss, backward,
-   clipping, Adam) at the command line's default size, float64 and float32, against PyTorch's
+   clipping, Adam; no dropout) at the command line's default size, float64 and float32, against PyTorch's
    fastest CPU path: ``nn.GRU`` / ``nn.LSTM`` with an ``nn.Linear`` output layer and
    ``cross_entropy``. numpy's BLAS and PyTorch run with the same number of threads
    (``torch.set_num_threads`` set to ``OPENBLAS_NUM_THREADS``, or the CPU count). Steps are
@@ -66,8 +67,9 @@ class TorchTwin:
             self.weights = [t(params[k]) for k in lm.param_names(cell, False)[:-2]]
         self.params = self.weights + [self.W_y, self.b_y]
 
-    def forward(self, X_ids, state):
-        """Logits (T, B, V) and the final state; ``state`` is torch tensors (B, H)."""
+    def forward(self, X_ids, state, keep=None):
+        """Logits (T, B, V) and the final state; ``state`` is torch tensors (B, H); ``keep`` is
+        the dropout multiplier (T, H, B) in numpy, or None."""
         torch = self.torch
         x = torch.nn.functional.one_hot(torch.as_tensor(X_ids), self.V).to(self.W_y.dtype)  # (T, B, V)
         if self.rnn is not None:
@@ -83,6 +85,8 @@ class TorchTwin:
                 h = u * c + (1 - u) * h
                 out.append(h)
             hs, state = torch.stack(out), h
+        if keep is not None:
+            hs = hs * torch.as_tensor(keep.transpose(0, 2, 1), dtype=hs.dtype)
         return hs @ self.W_y.T + self.b_y, state
 
     def zero_state(self, B):
@@ -96,9 +100,9 @@ class TorchTwin:
     def detach(self, state):
         return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
 
-    def step(self, opt, X, Y, state, clip):
+    def step(self, opt, X, Y, state, clip, keep=None):
         torch = self.torch
-        logits, state = self.forward(X, state)
+        logits, state = self.forward(X, state, keep)
         loss = torch.nn.functional.cross_entropy(logits.reshape(-1, self.V), torch.as_tensor(Y).reshape(-1))
         opt.zero_grad()
         loss.backward()
@@ -127,9 +131,13 @@ def twin_run(torch, config):
     twin = TorchTwin(torch, config.cell, params, torch.float64)
     opt = torch.optim.Adam(twin.params, lr=config.lr, eps=1e-8)
     state, step, epoch = twin.zero_state(config.batch_size), 0, 0
+    shape = (config.num_steps, config.hidden, config.batch_size)
     while step < config.steps:
         for X, Y in charlm.epoch_batches(train, config, epoch):
-            _, state = twin.step(opt, X, Y, state, config.clip)
+            # the mask train_charlm draws at this step: the same generator, seeded by the step
+            keep = lm.dropout_mask(np.random.default_rng([config.seed, 2, step]), shape, config.dropout) \
+                if config.dropout else None
+            _, state = twin.step(opt, X, Y, state, config.clip, keep)
             step += 1
             if step == config.steps:
                 break
@@ -170,20 +178,20 @@ def throughput(torch, config, dtype, repeat=15):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--steps", type=int, default=charlm.Config().steps, help="twin run's steps (default: the CLI's)")
     ap.add_argument("--cells", default="gru,lstm")
     args = ap.parse_args()
     torch = _torch()
     lines = ["# The character language model against PyTorch", "",
              f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads; numpy {np.__version__}.", ""]
-    default = replace(charlm.Config(), dropout=0.0)
+    default = charlm.Config()
     lines += [f"## 1. Twin run ({args.steps} steps, H={default.hidden}, B={default.batch_size}, "
-              f"T={default.num_steps}, one-hot input, float64)", "",
-              "| cell | rnnlib validation ppl | PyTorch twin | difference | within 5% |", "|---|---|---|---|---|"]
+              f"T={default.num_steps}, dropout {default.dropout}, one-hot input, float64)", "",
+              "| cell | rnnlib validation ppl | PyTorch twin | relative difference | within 5% |", "|---|---|---|---|---|"]
     for cell in args.cells.split(","):
         ours, theirs = twin_run(torch, replace(default, cell=cell, steps=args.steps))
         diff = abs(ours - theirs) / theirs
-        lines.append(f"| {cell} | {ours:.3f} | {theirs:.3f} | {100 * diff:.2f}% | {'yes' if diff <= 0.05 else 'NO'} |")
+        lines.append(f"| {cell} | {ours:.3f} | {theirs:.3f} | {diff:.1e} | {'yes' if diff <= 0.05 else 'NO'} |")
         print(lines[-1], flush=True)
     lines += ["", f"## 2. Training throughput at the command line's default size (characters per second)", "",
               "| cell | dtype | rnnlib | PyTorch (nn.GRU / nn.LSTM) | rnnlib / PyTorch |", "|---|---|---|---|---|"]
