@@ -81,26 +81,52 @@ def forward_loop(weights, X, state_0, activation=None):
 
 
 def backward_loop(dhs, cache):
-    """Pre-activation gradients of ``u, r, c`` (3H, T, B), what each matrix read, and ``dh_0``."""
+    """Pre-activation gradients of ``u, r, c`` (3H, T, B), what each matrix read, and ``dh_0``.
+
+    Backwards through ``h' = u c + (1 - u) h`` and ``c = tanh(W_c [r * h; x] + b_c)``::
+
+        da_c = dh' u (1 - c^2)
+        d_rh = W_c_hid^T da_c                  the gradient of r * h
+        da_u = dh' (c - h) u (1 - u)
+        da_r = d_rh h r (1 - r)
+        dh   = dh' (1 - u) + d_rh r + W_ur_hid^T [da_u; da_r]
+    """
     W_u, W_r, W_c = cache.weights[:3]
     (h_0,) = cache.state_0
     H = h_0.shape[0]
-    W_ur_hid = np.concatenate([W_u[:, :H], W_r[:, :H]])
-    W_c_hid = W_c[:, :H]
+    W_ur_hid_T = np.ascontiguousarray(np.concatenate([W_u[:, :H], W_r[:, :H]]).T)   # (H, 2H)
+    W_c_hid_T = np.ascontiguousarray(W_c[:, :H].T)                                 # (H, H)
     U, R, C = cache.saved["u"], cache.saved["r"], cache.saved["c"]
     H_prev = previous_states(h_0, cache.hs)
     T, _, B = dhs.shape
-    dA = np.empty((3 * H, T, B), dhs.dtype)   # d loss / d pre-activations of u, r, c
-    dh = np.zeros_like(h_0)
+    # Every factor that does not depend on the carried gradient, for all steps at once (each a
+    # (T, H, B) array, computed in place): the loop is then five products, four additions and
+    # two GEMMs, with no temporary arrays.
+    mul, add, sub = np.multiply, np.add, np.subtract
+    K_c = mul(C, C)                                    # da_c = dh K_c,  K_c = u (1 - c^2)
+    sub(1.0, K_c, K_c)
+    mul(K_c, U, K_c)
+    K_u = sub(1.0, U)                                  # da_u = dh K_u,  K_u = (c - h) u (1 - u)
+    L_u = K_u.copy()                                   # dh carries dh' (1 - u)
+    mul(K_u, U, K_u)
+    mul(K_u, sub(C, H_prev), K_u)
+    K_r = sub(1.0, R)                                  # da_r = d_rh K_r,  K_r = h r (1 - r)
+    mul(K_r, R, K_r)
+    mul(K_r, H_prev, K_r)
+    dA = np.empty((3 * H, T, B), dhs.dtype)            # d loss / d pre-activations of u, r, c
+    dA_u, dA_r, dA_c, dA_ur = dA[:H], dA[H:2 * H], dA[2 * H:], dA[:2 * H]
+    dh, d_rh, tmp = np.zeros_like(h_0), np.empty_like(h_0), np.empty_like(h_0)
     for t in reversed(range(T)):
-        u, r, c, h_prev = U[t], R[t], C[t], H_prev[t]
-        dh = dh + dhs[t]
-        da_c = dh * u * (1.0 - c * c)                 # h' = u c + (1 - u) h_prev
-        d_rh = W_c_hid.T.dot(da_c)                    # gradient of r * h_prev
-        dA[:H, t] = dh * (c - h_prev) * u * (1.0 - u)
-        dA[H:2 * H, t] = d_rh * h_prev * r * (1.0 - r)
-        dA[2 * H:, t] = da_c
-        dh = dh * (1.0 - u) + d_rh * r + W_ur_hid.T.dot(dA[:2 * H, t])
+        add(dh, dhs[t], dh)                            # dh'
+        mul(dh, K_c[t], dA_c[:, t])
+        W_c_hid_T.dot(dA_c[:, t], d_rh)
+        mul(dh, K_u[t], dA_u[:, t])
+        mul(d_rh, K_r[t], dA_r[:, t])
+        mul(dh, L_u[t], dh)                            # dh' (1 - u)
+        mul(d_rh, R[t], d_rh)                          # + d_rh r
+        add(dh, d_rh, dh)
+        W_ur_hid_T.dot(dA_ur[:, t], tmp)               # + W_ur_hid^T [da_u; da_r]
+        add(dh, tmp, dh)
     return dA, [H_prev, H_prev, R * H_prev], (dh,)
 
 

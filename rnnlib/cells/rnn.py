@@ -73,11 +73,14 @@ def backward_loop(dhs, cache):
     g_prime = hs * (1.0 - hs) if cache.activation == "sigmoid" else 1.0 - hs * hs
     T, _, B = hs.shape
     dA = np.empty((H, T, B), hs.dtype)
+    W_hid_T = np.ascontiguousarray(W_hid.T)
     dh = np.zeros_like(h_0)
+    add, mul = np.add, np.multiply
     for t in reversed(range(T)):
         da = dA[:, t]                         # step t's column block (a strided view)
-        np.multiply(dh + dhs[t], g_prime[t], da)
-        dh = W_hid.T.dot(da)
+        add(dh, dhs[t], dh)
+        mul(dh, g_prime[t], da)
+        W_hid_T.dot(da, dh)                   # written into dh's own buffer: no new array
     return dA, [previous_states(h_0, hs)], (dh,)
 
 
