@@ -10,11 +10,21 @@
    with autograd; inference under ``torch.no_grad`` against ``rnnlib.infer``) when PyTorch is
    installed: ``rnnlib.timing.against_torch``, the measurement the book's cost chapter shows.
    PyTorch's GRU is a different variant (reset gate after the matrix product) of the same cost
-   class; PyTorch has no MGU, so the MGU is compared with ``torch.nn.GRU`` for
-   reference; ``torch.nn.LSTM`` computes exactly our LSTM. Targets: forward no slower,
-   forward+backward within 1.5x (the LSTM: no slower), LSTM inference within 1.5x.
+   class; PyTorch has no MGU, so the MGU is compared with our MGU written in PyTorch
+   operations and differentiated by autograd; ``torch.nn.LSTM`` computes exactly our LSTM.
+   Targets: forward no slower, forward+backward within 1.5x (the LSTM: no slower), LSTM
+   inference within 1.5x.
 3. Scaling: forward time against T and H, the memory the backward cache holds, and the
    inference path ``rnnlib.infer`` that keeps no cache (peak memory and time).
+4. Roofline (``rnnlib.roofline``, what the cost chapter shows): the GRU's and the LSTM's
+   forward+backward at B=64, D=H=256, T=128 as a fraction of a large GEMM's FLOP rate, same
+   dtype and threads; target at least 70% in float32 and float64. And where the time goes:
+   input products, recurrent products, element-wise work, per-step overhead.
+5. Forward+backward of every cell against PyTorch on the grid H in {16, 128, 512} x B in
+   {1, 64} (T=256, D=128), float32 and float64. Target: no slower anywhere.
+
+PyTorch gets as many threads as numpy's BLAS: ``torch.set_num_threads`` is given
+``OPENBLAS_NUM_THREADS``, or the CPU count, which is what OpenBLAS starts by default.
 
 Prints the tables and writes ``benchmarks/reports/report.md`` with the machine's details.
 """
@@ -26,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 import rnnlib
+from rnnlib import roofline as roofline_
 from rnnlib import timing
 
 REPORT = Path(__file__).resolve().parent / "reports"
@@ -62,7 +73,7 @@ def against_torch():
     rows = []
     for dtype in ("float32", "float64"):
         for cell, module in timing.TORCH_MODULES.items():
-            row = [dtype, f"{cell} (nn.{module})"]
+            row = [dtype, f"{cell} ({module})"]
             for kind in timing.TORCH_KINDS:
                 ours, theirs = (measured[(dtype, cell, who, kind)].median for who in ("rnnlib", "torch"))
                 row += [f"{ours * 1e3:.1f}", f"{theirs * 1e3:.1f}", f"{ours / theirs:.2f}"]
@@ -120,11 +131,59 @@ def inference():
                  ("cell", "T", "forward peak", "infer peak", "forward ms", "infer ms", "infer / forward"), rows)
 
 
+def roofline():
+    """The GRU's and the LSTM's forward+backward as a fraction of the large-GEMM rate, and
+    where their time goes (``rnnlib.roofline``, the measurement the cost chapter shows)."""
+    T, D, H, B = 128, 256, 256, 64
+    rows, parts = [], []
+    for dtype in (np.float32, np.float64):
+        peak = roofline_.gemm_rate(dtype)
+        rates = roofline_.training_rate(("gru", "lstm"), T, D, H, B, dtype, repeat=9)
+        for cell, rate in rates.items():
+            frac = rate / peak
+            rows.append((np.dtype(dtype).name, cell, f"{peak / 1e9:.0f}", f"{rate / 1e9:.0f}", f"{100 * frac:.0f}%",
+                         "met" if frac >= 0.70 else "not met"))
+            b = roofline_.breakdown(cell, T, D, H, B, dtype, repeat=7)
+            parts.append((np.dtype(dtype).name, cell, f"{b['whole'] * 1e3:.1f}",
+                          *[f"{b[k] * 1e3:.1f} ({100 * b[k] / b['whole']:.0f}%)" for k in roofline_.PARTS]))
+    text = table(f"4a. Forward+backward against the large-GEMM rate (T={T}, D={D}, H={H}, B={B}; "
+                 "GEMM: 2048 x 2048 by 2048 x 2048)",
+                 ("dtype", "cell", "GEMM GFLOP/s", "cell GFLOP/s", "fraction", "target 70%"), rows)
+    return text + table("4b. Where the forward+backward time goes (ms, and share of the whole)",
+                        ("dtype", "cell", "whole", *roofline_.PARTS), parts)
+
+
+def grid_against_torch():
+    """Forward+backward of every cell against PyTorch on a grid of H and B (T=256, D=128)."""
+    T, D = 256, 128
+    rows, worst = [], 0.0
+    for H in (16, 128, 512):
+        for B in (1, 64):
+            measured, info = timing.against_torch((np.float32, np.float64), T=T, D=D, H=H, B=B, repeat=5,
+                                                  kinds=("forward+backward",))
+            if info is None:
+                return "### 5. Grid against PyTorch\n\nskipped: PyTorch is not installed\n"
+            row = [H, B]
+            for dtype in ("float32", "float64"):
+                for cell in rnnlib.CELLS:
+                    r = (measured[(dtype, cell, "rnnlib", "forward+backward")].median /
+                         measured[(dtype, cell, "torch", "forward+backward")].median)
+                    worst = max(worst, r)
+                    row.append(f"**{r:.2f}**" if r > 1 else f"{r:.2f}")
+            rows.append(row)
+            print(row, flush=True)
+    header = ["H", "B"] + [f"{cell} {dtype}" for dtype in ("float32", "float64") for cell in rnnlib.CELLS]
+    text = table(f"5. Forward+backward, rnnlib time / PyTorch time (T={T}, D={D}; PyTorch "
+                 f"{info['version']}, {info['threads']} threads; the MGU against our MGU in PyTorch "
+                 "autograd)", header, rows)
+    return text + f"\ntarget: every ratio <= 1 (bold: missed); the largest is {worst:.2f}\n"
+
+
 def main():
     info = timing.machine_info()
     header = "## Machine\n\n" + "\n".join(f"- {k}: {v}" for k, v in info.items()) + "\n"
     print(header)
-    parts = [header, lecture_size(), against_torch(), scaling()]
+    parts = [header, lecture_size(), against_torch(), scaling(), roofline(), grid_against_torch()]
     REPORT.mkdir(exist_ok=True)
     (REPORT / "report.md").write_text("# rnnlib benchmarks\n\n" + "\n".join(parts))
     (REPORT / "machine.json").write_text(json.dumps(info, indent=2))

@@ -328,8 +328,35 @@ def forward_sweep(param, values, cells=None, base=None, repeat=7, backward=False
 
 # ----------------------------------------------------------------------------- against PyTorch
 
-#: The PyTorch module each cell is compared with. PyTorch has no MGU: its GRU, for reference.
-TORCH_MODULES = {"rnn": "RNN", "gru": "GRU", "mgu": "GRU", "lstm": "LSTM"}
+#: What each cell is compared with: a PyTorch module, or for the MGU, which PyTorch lacks, our
+#: MGU written in PyTorch operations (``_torch_mgu``) and differentiated by autograd.
+TORCH_MODULES = {"rnn": "RNN", "gru": "GRU", "mgu": "MGU (autograd)", "lstm": "LSTM"}
+
+
+def _torch_mgu(torch, weights, tdtype):
+    """Our MGU as a ``torch.nn.Module`` with our weights, written as a PyTorch user would write
+    it: the input projections of all steps in one product each, then the loop over steps."""
+    class MGU(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            W_f, W_h, b_f, b_h = (np.asarray(a) for a in weights)
+            H = W_f.shape[0]
+            P = lambda a: torch.nn.Parameter(torch.tensor(a, dtype=tdtype))
+            self.W_f_hid, self.W_f_in, self.b_f = P(W_f[:, :H]), P(W_f[:, H:]), P(b_f[:, 0])
+            self.W_h_hid, self.W_h_in, self.b_h = P(W_h[:, :H]), P(W_h[:, H:]), P(b_h[:, 0])
+
+        def forward(self, x, h_0):                    # x (T, B, D), h_0 (1, B, H), as nn.GRU
+            A_f = torch.addmm(self.b_f, x.flatten(0, 1), self.W_f_in.T).view(*x.shape[:2], -1)
+            A_h = torch.addmm(self.b_h, x.flatten(0, 1), self.W_h_in.T).view(*x.shape[:2], -1)
+            h, out = h_0[0], []
+            for a_f, a_h in zip(A_f, A_h):
+                f = torch.sigmoid(a_f + h @ self.W_f_hid.T)
+                c = torch.tanh(a_h + (f * h) @ self.W_h_hid.T)
+                h = h + f * (c - h)                   # (1 - f) h + f c
+                out.append(h)
+            return torch.stack(out), h[None]
+
+    return MGU()
 #: What ``against_torch`` times for each cell and library.
 TORCH_KINDS = ("forward", "forward+backward", "inference")
 
@@ -347,24 +374,28 @@ def _rnnlib_cases(cell, dtype, T, D, H, B):
 
 
 def _torch_cases(torch, cell, dtype, run, T, D, H, B):
-    """The same three for the PyTorch module on the same inputs. ``nn.RNN`` and ``nn.LSTM``
-    compute exactly our cells: they get our weights, and in float64 must give our states."""
+    """The same three for PyTorch on the same inputs. ``nn.RNN``, ``nn.LSTM`` and the autograd
+    MGU compute exactly our cells: they get our weights, and in float64 must give our states."""
     from . import interop
     from .bptt import forward
 
     tdtype = getattr(torch, np.dtype(dtype).name)
-    net = getattr(torch.nn, TORCH_MODULES[cell])(D, H).to(tdtype)
+    if cell == "mgu":
+        net = _torch_mgu(torch, run["weights"], tdtype)
+    else:
+        net = getattr(torch.nn, TORCH_MODULES[cell])(D, H).to(tdtype)
     tX = torch.tensor(interop.to_torch_layout(run["X"]), requires_grad=True)       # (T, B, D)
     th_0 = torch.zeros(1, B, H, dtype=tdtype)
     th_0 = (th_0, torch.zeros_like(th_0)) if cell == "lstm" else th_0
     to_torch = {"rnn": interop.rnn_to_torch, "lstm": interop.lstm_to_torch}.get(cell)
     if to_torch is not None:
         net.load_state_dict({k: torch.tensor(v) for k, v in to_torch(run["weights"]).items()})
+    if cell != "gru":
         if dtype == np.float64:
             with torch.no_grad():
                 theirs = net(tX, th_0)[0].numpy()
             if not np.allclose(theirs, interop.to_torch_layout(forward(**run)[0]), rtol=0, atol=1e-12):
-                raise AssertionError(f"torch.nn.{TORCH_MODULES[cell]} and rnnlib's {cell} disagree")
+                raise AssertionError(f"PyTorch's {TORCH_MODULES[cell]} and rnnlib's {cell} disagree")
 
     def forward_backward():                     # rnnlib's backward also returns dX: so does this
         net.zero_grad()
@@ -379,7 +410,7 @@ def _torch_cases(torch, cell, dtype, run, T, D, H, B):
 
 
 def against_torch(dtypes=(np.float32, np.float64), cells=None, T=256, D=128, H=128, B=64, repeat=3,
-                  extra=None):
+                  extra=None, kinds=TORCH_KINDS):
     """Time rnnlib against PyTorch on the CPU: forward, forward+backward and inference.
 
     For each dtype, one ``compare`` call in which every round runs all of rnnlib's callables,
@@ -398,11 +429,13 @@ def against_torch(dtypes=(np.float32, np.float64), cells=None, T=256, D=128, H=1
     extra : callable, optional
         ``extra(dtype) -> dict of name -> callable``: more callables to time in rnnlib's block
         (e.g. parts of a breakdown), reported under ``(dtype name, "extra", name)``.
+    kinds : sequence of str
+        Which of ``TORCH_KINDS`` to time.
 
     Returns
     -------
     timings : dict of tuple -> Timing
-        ``(dtype name, cell, "rnnlib" | "torch", kind)`` for ``kind`` in ``TORCH_KINDS``; no
+        ``(dtype name, cell, "rnnlib" | "torch", kind)`` for ``kind`` in ``kinds``; no
         "torch" entries when PyTorch is not installed.
     torch_info : dict or None
         PyTorch's ``"version"`` and ``"threads"``, or None without PyTorch.
@@ -424,10 +457,10 @@ def against_torch(dtypes=(np.float32, np.float64), cells=None, T=256, D=128, H=1
         ours, theirs = {}, {}
         for cell in cells:
             fns, run = _rnnlib_cases(cell, dtype, T, D, H, B)
-            ours.update({(name, cell, "rnnlib", k): fn for k, fn in fns.items()})
+            ours.update({(name, cell, "rnnlib", k): fn for k, fn in fns.items() if k in kinds})
             if torch is not None:
                 theirs.update({(name, cell, "torch", k): fn
-                               for k, fn in _torch_cases(torch, cell, dtype, run, T, D, H, B).items()})
+                               for k, fn in _torch_cases(torch, cell, dtype, run, T, D, H, B).items() if k in kinds})
         ours.update({(name, "extra", k): fn for k, fn in (extra(dtype) if extra else {}).items()})
         timed = compare({**ours, "pause 1": pause, **theirs, "pause 2": pause}, repeat=repeat, warmup=0)
         timings.update({k: t for k, t in timed.items() if isinstance(k, tuple)})

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import rnnlib
-from rnnlib import timing
+from rnnlib import roofline, timing
 
 
 def test_compare_interleaves_and_summarises():
@@ -57,10 +57,30 @@ def test_the_timed_baseline_computes_what_rnnlib_computes(problem, cell):
 
 def test_against_torch_times_both_libraries_on_the_same_cells():
     """The measurement behind the cost chapter's and the benchmark's PyTorch tables (tiny sizes:
-    its own check that nn.RNN and nn.LSTM, given our weights, return our states runs in float64)."""
-    measured, info = timing.against_torch((np.float64,), cells=("rnn", "lstm"), T=3, D=2, H=4, B=2, repeat=1,
+    its own check that nn.RNN, nn.LSTM and the autograd MGU, given our weights, return our states
+    runs in float64)."""
+    measured, info = timing.against_torch((np.float64,), cells=("rnn", "mgu", "lstm"), T=3, D=2, H=4, B=2, repeat=1,
                                           extra=lambda dtype: {"nothing": lambda: None})
     whos = ("rnnlib",) if info is None else ("rnnlib", "torch")
-    expected = {("float64", c, who, k) for c in ("rnn", "lstm") for who in whos for k in timing.TORCH_KINDS}
+    expected = {("float64", c, who, k) for c in ("rnn", "mgu", "lstm") for who in whos for k in timing.TORCH_KINDS}
     assert set(measured) == expected | {("float64", "extra", "nothing")}
     assert all(t.median > 0 for t in measured.values())
+
+
+@pytest.mark.parametrize("cell", list(rnnlib.CELLS))
+def test_roofline_flops_count_every_weight_entry(cell):
+    """The forward's FLOPs are one multiply and one add per matrix entry, per column of the
+    batch, per step: counted here from the weights init_weights makes (biases excluded)."""
+    T, D, H, B = 3, 5, 4, 2
+    weights = rnnlib.init_weights(cell, D, H, seed=0)
+    entries = sum(w.size for w in weights if w.shape == (H, H + D))
+    assert roofline.forward_flops(cell, T, D, H, B) == 2 * entries * B * T
+
+
+def test_roofline_breakdown_times_every_part():
+    """Tiny sizes: every part runs and is timed (whether the parts are right is the cost
+    chapter's reading, not a timed test's)."""
+    b = roofline.breakdown("gru", T=4, D=3, H=5, B=2, repeat=1)
+    assert list(b) == ["whole", *roofline.PARTS]
+    assert all(b[k] > 0 for k in ("whole", "input products", "recurrent products", "per-step overhead"))
+    assert roofline.gemm_rate(np.float32, n=64, repeat=1) > 0
