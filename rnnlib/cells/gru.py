@@ -5,7 +5,7 @@ import numpy as np
 
 from ..activations import sigmoid
 from .cell import Cell
-from .loops import previous_states, project
+from .loops import previous_states, project, reversed_blocks
 
 __all__ = ["gru_step", "CELL"]
 
@@ -99,34 +99,39 @@ def backward_loop(dhs, cache):
     U, R, C = cache.saved["u"], cache.saved["r"], cache.saved["c"]
     H_prev = previous_states(h_0, cache.hs)
     T, _, B = dhs.shape
-    # Every factor that does not depend on the carried gradient, for all steps at once (each a
-    # (T, H, B) array, computed in place): the loop is then five products, four additions and
-    # two GEMMs, with no temporary arrays.
     mul, add, sub = np.multiply, np.add, np.subtract
-    K_c = mul(C, C)                                    # da_c = dh K_c,  K_c = u (1 - c^2)
-    sub(1.0, K_c, K_c)
-    mul(K_c, U, K_c)
-    K_u = sub(1.0, U)                                  # da_u = dh K_u,  K_u = (c - h) u (1 - u)
-    L_u = K_u.copy()                                   # dh carries dh' (1 - u)
-    mul(K_u, U, K_u)
-    mul(K_u, sub(C, H_prev), K_u)
-    K_r = sub(1.0, R)                                  # da_r = d_rh K_r,  K_r = h r (1 - r)
-    mul(K_r, R, K_r)
-    mul(K_r, H_prev, K_r)
     dA = np.empty((3 * H, T, B), dhs.dtype)            # d loss / d pre-activations of u, r, c
     dA_u, dA_r, dA_c, dA_ur = dA[:H], dA[H:2 * H], dA[2 * H:], dA[:2 * H]
     dh, d_rh, tmp = np.zeros_like(h_0), np.empty_like(h_0), np.empty_like(h_0)
-    for t in reversed(range(T)):
-        add(dh, dhs[t], dh)                            # dh'
-        mul(dh, K_c[t], dA_c[:, t])
-        W_c_hid_T.dot(dA_c[:, t], d_rh)
-        mul(dh, K_u[t], dA_u[:, t])
-        mul(d_rh, K_r[t], dA_r[:, t])
-        mul(dh, L_u[t], dh)                            # dh' (1 - u)
-        mul(d_rh, R[t], d_rh)                          # + d_rh r
-        add(dh, d_rh, dh)
-        W_ur_hid_T.dot(dA_ur[:, t], tmp)               # + W_ur_hid^T [da_u; da_r]
-        add(dh, tmp, dh)
+    blocks, k = reversed_blocks(T, H, B)
+    K_c, K_u, L_u, K_r = (np.empty((k, H, B), dhs.dtype) for _ in range(4))
+    for start, stop in blocks:
+        # the factors that do not depend on the carried gradient, for the block's steps at once
+        n = stop - start
+        u, r, c, h = U[start:stop], R[start:stop], C[start:stop], H_prev[start:stop]
+        k_c, k_u, l_u, k_r = K_c[:n], K_u[:n], L_u[:n], K_r[:n]
+        mul(c, c, k_c)                                 # da_c = dh k_c,  k_c = u (1 - c^2)
+        sub(1.0, k_c, k_c)
+        mul(k_c, u, k_c)
+        sub(1.0, u, l_u)                               # dh carries dh' (1 - u)
+        sub(c, h, k_u)                                 # da_u = dh k_u,  k_u = (c - h) u (1 - u)
+        mul(k_u, u, k_u)
+        mul(k_u, l_u, k_u)
+        sub(1.0, r, k_r)                               # da_r = d_rh k_r,  k_r = h r (1 - r)
+        mul(k_r, r, k_r)
+        mul(k_r, h, k_r)
+        for i in reversed(range(n)):                   # then the block's steps, last first
+            t = start + i
+            add(dh, dhs[t], dh)                        # dh'
+            mul(dh, k_c[i], dA_c[:, t])
+            W_c_hid_T.dot(dA_c[:, t], d_rh)
+            mul(dh, k_u[i], dA_u[:, t])
+            mul(d_rh, k_r[i], dA_r[:, t])
+            mul(dh, l_u[i], dh)                        # dh' (1 - u)
+            mul(d_rh, r[i], d_rh)                      # + d_rh r
+            add(dh, d_rh, dh)
+            W_ur_hid_T.dot(dA_ur[:, t], tmp)           # + W_ur_hid^T [da_u; da_r]
+            add(dh, tmp, dh)
     return dA, [H_prev, H_prev, R * H_prev], (dh,)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..activations import sigmoid
 from .cell import Cell
-from .loops import previous_states, project
+from .loops import previous_states, project, reversed_blocks
 
 __all__ = ["lstm_step", "CELL"]
 
@@ -107,41 +107,46 @@ def backward_loop(dhs, cache, dc_T=None):
     I, F, O, G, Cs, TC = s["i"], s["f"], s["o"], s["g"], s["c"], s["tanh_c"]
     T, _, B = dhs.shape
     W_hid_T = np.ascontiguousarray(np.concatenate([W[:, :H] for W in cache.weights[:4]]).T)  # (H, 4H)
-    # Every factor that does not depend on the carried gradients, for all steps at once
-    # (vectorised over T, in place: each is a (T, H, B) array): the loop is then six
-    # products, two additions and one GEMM.
     mul, add, sub = np.multiply, np.add, np.subtract
-    P_o = sub(1.0, O)                                  # da_o = dh P_o,  P_o = tanh(c') o (1 - o)
-    mul(P_o, O, P_o)
-    mul(P_o, TC, P_o)
-    K = mul(TC, TC)                                    # dc += dh K,     K = o (1 - tanh(c')^2)
-    sub(1.0, K, K)
-    mul(K, O, K)
-    M_if = np.empty((T, 2, H, B), dhs.dtype)           # [da_i; da_f] = dc M_if
-    M_i, M_f = M_if[:, 0], M_if[:, 1]
-    sub(1.0, I, M_i)                                   # g i (1 - i)
-    mul(M_i, I, M_i)
-    mul(M_i, G, M_i)
-    sub(1.0, F, M_f)                                   # c f (1 - f), c the state step t read
-    mul(M_f, F, M_f)
-    mul(M_f[1:], Cs[:-1], M_f[1:])
-    mul(M_f[0], c_0, M_f[0])
-    M_g = mul(G, G)                                    # da_g = dc M_g,  M_g = i (1 - g^2)
-    sub(1.0, M_g, M_g)
-    mul(M_g, I, M_g)
     dA = np.empty((4, H, T, B), dhs.dtype)             # gates i, f, o, g; steps in the columns
     dA_steps = dA.reshape(4 * H, T, B)
     dh, tmp = np.zeros_like(h_0), np.empty_like(h_0)
     dc = np.zeros_like(c_0) if dc_T is None else dc_T
-    for t in reversed(range(T)):
-        add(dh, dhs[t], dh)
-        mul(dh, P_o[t], dA[2, :, t])
-        mul(dh, K[t], tmp)
-        add(dc, tmp, dc)
-        mul(dc, M_if[t], dA[:2, :, t])                 # dc broadcast over i and f
-        mul(dc, M_g[t], dA[3, :, t])
-        mul(dc, F[t], dc)
-        W_hid_T.dot(dA_steps[:, t], dh)
+    C_prev = previous_states(c_0, Cs)                  # the cell state each step read
+    blocks, k = reversed_blocks(T, H, B)
+    P_o, K, M_g = (np.empty((k, H, B), dhs.dtype) for _ in range(3))
+    M_if = np.empty((k, 2, H, B), dhs.dtype)
+    for start, stop in blocks:
+        # Every factor that does not depend on the carried gradients, for the block's steps at
+        # once: the walk over the steps is then six products, two additions and one GEMM.
+        n = stop - start
+        i_, f_, o_, g_, tc = I[start:stop], F[start:stop], O[start:stop], G[start:stop], TC[start:stop]
+        p_o, k_, m_g, m_i, m_f = P_o[:n], K[:n], M_g[:n], M_if[:n, 0], M_if[:n, 1]
+        sub(1.0, o_, p_o)                              # da_o = dh p_o,  p_o = tanh(c') o (1 - o)
+        mul(p_o, o_, p_o)
+        mul(p_o, tc, p_o)
+        mul(tc, tc, k_)                                # dc += dh k,     k = o (1 - tanh(c')^2)
+        sub(1.0, k_, k_)
+        mul(k_, o_, k_)
+        sub(1.0, i_, m_i)                              # [da_i; da_f] = dc m_if:  m_i = g i (1 - i)
+        mul(m_i, i_, m_i)
+        mul(m_i, g_, m_i)
+        sub(1.0, f_, m_f)                              #   m_f = c f (1 - f), c the state step t read
+        mul(m_f, f_, m_f)
+        mul(m_f, C_prev[start:stop], m_f)
+        mul(g_, g_, m_g)                               # da_g = dc m_g,  m_g = i (1 - g^2)
+        sub(1.0, m_g, m_g)
+        mul(m_g, i_, m_g)
+        for j in reversed(range(n)):                   # then the block's steps, last first
+            t = start + j
+            add(dh, dhs[t], dh)
+            mul(dh, p_o[j], dA[2, :, t])
+            mul(dh, k_[j], tmp)
+            add(dc, tmp, dc)
+            mul(dc, M_if[j], dA[:2, :, t])             # dc broadcast over i and f
+            mul(dc, m_g[j], dA[3, :, t])
+            mul(dc, f_[j], dc)
+            W_hid_T.dot(dA_steps[:, t], dh)
     H_prev = previous_states(h_0, cache.hs)
     return dA_steps, [H_prev] * 4, (dh, dc)
 

@@ -4,7 +4,7 @@ import numpy as np
 
 from ..activations import sigmoid
 from .cell import Cell
-from .loops import previous_states, project
+from .loops import previous_states, project, reversed_blocks
 
 __all__ = ["mgu_step", "CELL"]
 
@@ -90,32 +90,39 @@ def backward_loop(dhs, cache):
     F, C = cache.saved["f"], cache.saved["c"]
     H_prev = previous_states(h_0, cache.hs)
     T, _, B = dhs.shape
-    # The factors that do not depend on the carried gradient, for all steps at once, in place
-    # (each (T, H, B)): the loop is then six products, four additions and two GEMMs.
     mul, add, sub = np.multiply, np.add, np.subtract
-    F1 = sub(1.0, F)                                   # 1 - f
-    K_c = mul(C, C)                                    # da_c = dh K_c,  K_c = f (1 - c^2)
-    sub(1.0, K_c, K_c)
-    mul(K_c, F, K_c)
-    M_h = mul(F, F1)                                   # da_f = dh M_c + d_fh M_h,  M_h = h f (1 - f)
-    M_c = mul(M_h, sub(C, H_prev))                     #                            M_c = (c - h) f (1 - f)
-    mul(M_h, H_prev, M_h)
     dA = np.empty((2 * H, T, B), dhs.dtype)            # d loss / d pre-activations of f, c
     dA_f, dA_c = dA[:H], dA[H:]
     dh, d_fh, tmp = np.zeros_like(h_0), np.empty_like(h_0), np.empty_like(h_0)
-    for t in reversed(range(T)):
-        add(dh, dhs[t], dh)                            # dh'
-        mul(dh, K_c[t], dA_c[:, t])
-        W_h_hid_T.dot(dA_c[:, t], d_fh)
-        da_f = dA_f[:, t]
-        mul(dh, M_c[t], da_f)
-        mul(d_fh, M_h[t], tmp)
-        add(da_f, tmp, da_f)
-        mul(dh, F1[t], dh)                             # dh' (1 - f)
-        mul(d_fh, F[t], d_fh)                          # + d_fh f
-        add(dh, d_fh, dh)
-        W_f_hid_T.dot(da_f, tmp)                       # + W_f_hid^T da_f
-        add(dh, tmp, dh)
+    blocks, k = reversed_blocks(T, H, B)
+    F1, K_c, M_h, M_c = (np.empty((k, H, B), dhs.dtype) for _ in range(4))
+    for start, stop in blocks:
+        # the factors that do not depend on the carried gradient, for the block's steps at once
+        n = stop - start
+        f, c, h = F[start:stop], C[start:stop], H_prev[start:stop]
+        f1, k_c, m_h, m_c = F1[:n], K_c[:n], M_h[:n], M_c[:n]
+        sub(1.0, f, f1)                                # 1 - f
+        mul(c, c, k_c)                                 # da_c = dh k_c,  k_c = f (1 - c^2)
+        sub(1.0, k_c, k_c)
+        mul(k_c, f, k_c)
+        mul(f, f1, m_h)                                # da_f = dh m_c + d_fh m_h:
+        sub(c, h, m_c)                                 #   m_c = (c - h) f (1 - f)
+        mul(m_c, m_h, m_c)
+        mul(m_h, h, m_h)                               #   m_h = h f (1 - f)
+        for i in reversed(range(n)):                   # then the block's steps, last first
+            t = start + i
+            add(dh, dhs[t], dh)                        # dh'
+            mul(dh, k_c[i], dA_c[:, t])
+            W_h_hid_T.dot(dA_c[:, t], d_fh)
+            da_f = dA_f[:, t]
+            mul(dh, m_c[i], da_f)
+            mul(d_fh, m_h[i], tmp)
+            add(da_f, tmp, da_f)
+            mul(dh, f1[i], dh)                         # dh' (1 - f)
+            mul(d_fh, f[i], d_fh)                      # + d_fh f
+            add(dh, d_fh, dh)
+            W_f_hid_T.dot(da_f, tmp)                   # + W_f_hid^T da_f
+            add(dh, tmp, dh)
     return dA, [H_prev, F * H_prev], (dh,)
 
 
