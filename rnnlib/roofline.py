@@ -18,8 +18,6 @@ MGU 2, GRU 3, LSTM 4) over ``T`` steps and ``B`` sequences::
 The element-wise work (gates, states) is O(G H B T), a factor H smaller, and is not counted.
 """
 
-import time
-
 import numpy as np
 
 from .bptt import _gradients_from_preactivations, backward, forward

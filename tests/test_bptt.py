@@ -141,3 +141,27 @@ def test_a_gradient_on_the_final_state_flows_back(problem, cell):
     for name, err in rnnlib.check_gradients(loss, list(weights) + [X] + state_parts(state_0),
                                             list(dweights) + [dX] + state_parts(dstate_0), names):
         assert err < 1e-6, f"{cell} d{name}: relative error {err:.2e}"
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("steps_per_block", [1, 2])
+def test_backward_in_blocks_of_steps_is_the_same_backward(problem, monkeypatch, cell, steps_per_block):
+    """The backward loops walk the steps in blocks sized to the cache (rnnlib.cells.loops); at
+    small sizes one block holds every step. Forced to blocks of 1 and of 2 steps (T = 5: the
+    first block short), the gradients are those of the one-block pass, to rounding (1e-12
+    relative: the same operations on the same numbers, in another grouping only), and still
+    agree with central differences."""
+    weights, X, h_0, G = problem(cell, T=5, D=3, H=4, B=3)
+    _, cache = rnnlib.forward(cell, weights, X, h_0)
+    whole = rnnlib.backward(G, cache)
+    H, B = 4, 3
+    monkeypatch.setattr(rnnlib.cells.loops, "BLOCK_NUMBERS", steps_per_block * H * B)
+    assert len(rnnlib.cells.loops.reversed_blocks(5, H, B)[0]) == -(-5 // steps_per_block)
+    blocked = rnnlib.backward(G, cache)
+    for a, b in zip(list(whole[0]) + [whole[1]] + state_parts(whole[2]),
+                    list(blocked[0]) + [blocked[1]] + state_parts(blocked[2])):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
+    weights = [w.copy() for w in weights]
+    f = lambda: _loss(cell, tuple(weights), X, h_0, G)
+    errors = rnnlib.check_gradients(f, weights, list(blocked[0]), list(rnnlib.weight_names(cell)))
+    assert max(err for _, err in errors) < 1e-6
