@@ -120,14 +120,14 @@ def _gradients_from_preactivations(weights, dA, hidden_inputs, X):
     T, D, B = X.shape
     dA2 = dA.reshape(G * H, T * B)
     dWs = []
+    V = np.empty((H + D, T, B), dA.dtype)               # [v_t; x_t] for every t, side by side:
+    V[H:] = X.transpose(1, 0, 2)                        # the x rows once, for every group
     k = 0
     while k < G:
         j = k + 1
         while j < G and hidden_inputs[j] is hidden_inputs[k]:
             j += 1
-        V = np.empty((H + D, T, B), dA.dtype)           # [v_t; x_t] for every t, side by side
-        V[:H] = hidden_inputs[k].transpose(1, 0, 2)
-        V[H:] = X.transpose(1, 0, 2)
+        V[:H] = hidden_inputs[k].transpose(1, 0, 2)     # the v rows of this group
         block = dA2[k * H:j * H].dot(V.reshape(H + D, T * B).T)      # ((j - k) H, H + D)
         dWs += np.split(block, j - k)
         k = j
