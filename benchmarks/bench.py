@@ -73,7 +73,7 @@ def against_torch():
     rows = []
     for dtype in ("float32", "float64"):
         for cell, module in timing.TORCH_MODULES.items():
-            row = [dtype, f"{cell} ({module})"]
+            row = [dtype, f"{cell} ({module if cell == 'mgu' else 'nn.' + module})"]
             for kind in timing.TORCH_KINDS:
                 ours, theirs = (measured[(dtype, cell, who, kind)].median for who in ("rnnlib", "torch"))
                 row += [f"{ours * 1e3:.1f}", f"{theirs * 1e3:.1f}", f"{ours / theirs:.2f}"]
