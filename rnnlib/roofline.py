@@ -110,7 +110,9 @@ def breakdown(cell, T, D, H, B, dtype=np.float64, repeat=5):
       some of numpy's products take a slower path, and the "overhead" came out 40% larger).
 
     And by difference: ``"element-wise"`` = whole - the three, the gates' and states'
-    element-wise arithmetic (with whatever the measured parts miss).
+    element-wise arithmetic (with whatever the measured parts miss). The parts overlap a
+    little (each product timing includes its calls' overhead, which the per-step overhead
+    counts too), so at small sizes the difference can come out slightly negative.
 
     Returns
     -------
