@@ -20,10 +20,10 @@ The element-wise work (gates, states) is O(G H B T), a factor H smaller, and is 
 
 import numpy as np
 
-from .bptt import _gradients_from_preactivations, backward, forward
+from .bptt import _gradients_from_preactivations, forward
 from .cells import get as get_cell
 from .cells.loops import project
-from .timing import compare, make_problem
+from .timing import compare, make_problem, rnnlib_cases
 
 __all__ = ["forward_flops", "training_flops", "gemm_rate", "training_rate", "breakdown", "PARTS"]
 
@@ -49,9 +49,8 @@ def gemm_rate(dtype=np.float64, n=2048, repeat=5):
 
 
 def _training_call(cell, T, D, H, B, dtype):
-    w, X, state_0 = make_problem(cell, T, D, H, B, dtype=dtype)
-    dhs = np.ones((T, H, B), dtype)
-    return lambda: backward(dhs, forward(cell, w, X, state_0, "tanh")[1])
+    """Forward + backward with dL/dh_t = 1: what the cost chapter's PyTorch table times."""
+    return rnnlib_cases(cell, dtype, T, D, H, B)[0]["forward+backward"]
 
 
 def training_rate(cells, T, D, H, B, dtype=np.float64, repeat=5):

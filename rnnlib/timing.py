@@ -361,8 +361,10 @@ def _torch_mgu(torch, weights, tdtype):
 TORCH_KINDS = ("forward", "forward+backward", "inference")
 
 
-def _rnnlib_cases(cell, dtype, T, D, H, B):
-    """rnnlib's forward, forward+backward (loss = the sum of all h_t) and inference."""
+def rnnlib_cases(cell, dtype, T, D, H, B):
+    """rnnlib's forward, forward+backward (loss = the sum of all h_t) and inference, as
+    callables on one problem of these sizes (``make_problem``; the vanilla RNN with tanh, as
+    ``nn.RNN``); and the problem, as the keyword arguments of ``rnnlib.forward``."""
     from .bptt import backward, forward, infer
 
     w, X, state_0 = make_problem(cell, T, D, H, B, dtype=dtype)
@@ -456,7 +458,7 @@ def against_torch(dtypes=(np.float32, np.float64), cells=None, T=256, D=128, H=1
         name = np.dtype(dtype).name
         ours, theirs = {}, {}
         for cell in cells:
-            fns, run = _rnnlib_cases(cell, dtype, T, D, H, B)
+            fns, run = rnnlib_cases(cell, dtype, T, D, H, B)
             ours.update({(name, cell, "rnnlib", k): fn for k, fn in fns.items() if k in kinds})
             if torch is not None:
                 theirs.update({(name, cell, "torch", k): fn
