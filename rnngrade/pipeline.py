@@ -96,11 +96,16 @@ def _ensure_in_gradebook(course, spec):
                                f"grader's spec {expected} (rnngrade/specs.py)")
 
 
-def _verdict_text(part):
+SHOWN_FAILURES = 6          # a part's verdict lists its first failures, and says how many it leaves out
+
+
+def verdict_text(part):
     if part.passed:
         return f"[grader] {part.grade_id}: {part.score:g} / {part.max_score:g} points: every case passed.\n"
     lines = [f"[grader] {part.grade_id}: {part.score:g} / {part.max_score:g} points. What failed:"]
-    lines += [f"  - {m}" for m in part.messages[:6]]
+    lines += [f"  - {m}" for m in part.messages[:SHOWN_FAILURES]]
+    if len(part.messages) > SHOWN_FAILURES:
+        lines.append(f"  ... and {len(part.messages) - SHOWN_FAILURES} more failures, not shown")
     return "\n".join(lines) + "\n"
 
 
@@ -124,7 +129,7 @@ def autograded_notebook(course, spec, result, submitted):
             cell.outputs, cell.execution_count = [], None
             part = result.parts.get(meta.get("grade_id"))
             if meta.get("grade") and part is not None:
-                cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=_verdict_text(part))]
+                cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=verdict_text(part))]
     notes = result.log[:10]
     head = (f"**Grader:** {result.score:g} / {spec.total:g} points."
             + ("\n\nNotes from grading:\n\n" + "\n".join(f"- {n}" for n in notes) if notes else ""))

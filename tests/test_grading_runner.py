@@ -71,3 +71,19 @@ def test_a_part_scores_its_points_only_when_every_case_passed():
                                                                (0, third.points)]
     assert parts[second.grade_id].messages == [f"{second.cases[1].label}: dh: wrong shape"]
     assert parts[third.grade_id].messages == [f"{third.cases[-1].label}: not run"]
+
+
+def test_a_verdict_says_how_many_failures_it_leaves_out():
+    """The feedback lists the first failures of a part; a longer list must say that it was cut
+    (a student read six failures and could not tell that seven more had been left out)."""
+    from types import SimpleNamespace
+
+    from rnngrade.pipeline import verdict_text
+
+    part = SimpleNamespace(passed=False, grade_id="test_x", score=0, max_score=3,
+                           messages=[f"case {i}: wrong value" for i in range(13)])
+    text = verdict_text(part)
+    assert "case 5: wrong value" in text and "case 6: wrong value" not in text
+    assert "and 7 more failures, not shown" in text
+    part.messages = part.messages[:6]
+    assert "more failures" not in verdict_text(part)
