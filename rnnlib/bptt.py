@@ -101,40 +101,64 @@ class Cache:
         return spec.pack_state(spec.final_state(self.hs, self.saved))
 
 
-def _gradients_from_preactivations(weights, dA, hidden_inputs, X):
+# The weight and input gradients are sums over steps, taken a block of steps at a time: each
+# block's [v_t; x_t] and dx_t go through buffers of the block's size, reused, instead of arrays
+# of the whole sequence's size. At H = 512, B = 64, T = 256 those would be new arrays of 100 MB
+# or more on every call, and the first write to new memory is slow (the kernel hands it over a
+# page at a time, zeroed). A block of 8192 columns (steps x batch) is still a large product.
+GRADIENT_COLUMNS = 8192
+
+
+def _gradients_from_preactivations(weights, dA, hidden_gates, h_0, hs, X):
     """Weight, bias and input gradients from the pre-activation gradients of all steps.
 
     For a gate ``a_t = W [v_t; x_t] + b`` (``v_t`` is what the gate reads on the hidden side:
-    ``h_{t-1}``, or ``r * h_{t-1}`` for the GRU's candidate)::
+    ``h_{t-1}``, or ``g_t * h_{t-1}`` for a saved gate ``g``, the GRU's ``r``)::
 
-        dW = sum_t da_t [v_t; x_t]^T,   db = sum_t da_t 1,   dx_t += W_in^T da_t
+        dW = sum_t da_t [v_t; x_t]^T,   db = sum_t da_t 1,   dx_t = W_in^T da_t
 
     ``dA`` is (G H, T, B), gate rows first (the cells' backward loops write it so): then
-    ``dA.reshape(G H, T B)`` holds the ``da_t`` of all steps side by side without a copy, and
-    each sum over time and batch is one matrix product with ``[v_t; x_t]`` laid side by side
-    the same way. Matrices that read the same ``v`` (the LSTM's four, the GRU's u and r)
-    share one product.
+    ``dA[:, t0:t1].reshape(G H, n B)`` holds the ``da_t`` of ``n`` steps side by side without a
+    copy, and their part of each sum is one matrix product with ``[v_t; x_t]`` laid side by
+    side the same way. Matrices that read the same ``v`` (the LSTM's four, the GRU's u and r)
+    share one product. ``hidden_gates[k]`` is None or the gate on matrix ``k``'s ``v``;
+    ``h_0`` (H, B) and ``hs`` (T, H, B) give ``h_{t-1}``; ``X`` is (T, D, B).
     """
     G = len(weights) // 2
-    H = weights[-1].shape[0]
+    H = h_0.shape[0]
     T, D, B = X.shape
-    dA2 = dA.reshape(G * H, T * B)
-    dWs = []
-    V = np.empty((H + D, T, B), dA.dtype)               # [v_t; x_t] for every t, side by side:
-    V[H:] = X.transpose(1, 0, 2)                        # the x rows once, for every group
-    k = 0
+    groups, k = [], 0                                   # (first row, last row, gate) per product
     while k < G:
         j = k + 1
-        while j < G and hidden_inputs[j] is hidden_inputs[k]:
+        while j < G and hidden_gates[j] is hidden_gates[k]:
             j += 1
-        V[:H] = hidden_inputs[k].transpose(1, 0, 2)     # the v rows of this group
-        block = dA2[k * H:j * H].dot(V.reshape(H + D, T * B).T)      # ((j - k) H, H + D)
-        dWs += np.split(block, j - k)
+        groups.append((k * H, j * H, hidden_gates[k]))
         k = j
-    db = dA2.sum(axis=1, keepdims=True)
-    W_in = np.concatenate([W[:, H:] for W in weights[:G]])             # (G H, D)
-    dX = W_in.T.dot(dA2).reshape(D, T, B).transpose(1, 0, 2)           # dx_t = W_in^T da_t
-    return tuple(dWs) + tuple(np.split(db, G)), np.ascontiguousarray(dX)
+    W_in_T = np.concatenate([W[:, H:] for W in weights[:G]]).T          # (D, G H)
+    dW, part = np.zeros((G * H, H + D), dA.dtype), np.empty((G * H, H + D), dA.dtype)
+    dX = np.empty_like(X)
+    steps = max(1, min(T, GRADIENT_COLUMNS // B))
+    V = np.empty((H + D, steps, B), dA.dtype)           # [v_t; x_t] for a block's steps
+    for t0 in range(0, T, steps):
+        t1 = min(t0 + steps, T)
+        n = t1 - t0
+        # a view whose rows are T B apart: np.matmul hands BLAS that stride, np.dot would copy
+        da = dA[:, t0:t1].reshape(G * H, n * B)
+        v = V[:, :n]
+        v[H:] = X[t0:t1].transpose(1, 0, 2)
+        for r0, r1, gate in groups:
+            v_h = v[:H].transpose(1, 0, 2)               # (n, H, B): v_t of the block's steps
+            if t0 == 0:                                  # h_{t-1}
+                v_h[0], v_h[1:] = h_0, hs[:t1 - 1]
+            else:
+                v_h[:] = hs[t0 - 1:t1 - 1]
+            if gate is not None:
+                v_h *= gate[t0:t1]
+            np.matmul(da[r0:r1], v.reshape(H + D, n * B).T, out=part[r0:r1])
+            dW[r0:r1] += part[r0:r1]
+        dX[t0:t1] = np.matmul(W_in_T, da).reshape(D, n, B).transpose(1, 0, 2)
+    db = dA.reshape(G * H, T * B).sum(axis=1, keepdims=True)
+    return tuple(np.split(dW, G)) + tuple(np.split(db, G)), dX
 
 
 def _prepare(cell, weights, X, h_0, activation):
@@ -266,8 +290,8 @@ def backward(dhs, cache, dstate_T=None):
         dhs = dhs.copy()
         dhs[-1] += parts[0]                   # a gradient on h_T is a gradient on hs[-1]
         carried = parts[1:]                   # the LSTM's dc_T starts its carried dc
-    dA, hidden_inputs, dstate_0 = spec.backward_loop(dhs, cache, *carried)
-    dweights, dX = _gradients_from_preactivations(cache.weights, dA, hidden_inputs, cache.X)
+    dA, hidden_gates, dstate_0 = spec.backward_loop(dhs, cache, *carried)
+    dweights, dX = _gradients_from_preactivations(cache.weights, dA, hidden_gates, cache.h_0, cache.hs, cache.X)
     if cache.n_given in spec.also_accepts:        # zeros for the items the cell does not use
         used, G = spec.also_accepts[cache.n_given][1], cache.n_given // 2
         dweights = tuple(dweights[used.index(i)] if i in used else np.zeros_like(dweights[0 if i < G else -1])

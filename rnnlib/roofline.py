@@ -72,7 +72,6 @@ def _parts(cell, T, D, H, B, dtype):
     _, cache = forward(cell, w, X, state_0, "tanh")
     rng = np.random.default_rng(1)
     dA = rng.standard_normal((G * H, T, B)).astype(dtype)
-    hidden_inputs = [cache.hs] * G
     W_in, b = np.concatenate([W[:, H:] for W in w[:G]]), np.concatenate(w[G:])
     W_hid = rng.standard_normal((G * H, H)).astype(dtype)
     W_hid_T = np.ascontiguousarray(W_hid.T)
@@ -90,7 +89,8 @@ def _parts(cell, T, D, H, B, dtype):
     tiny = _training_call(cell, T, 2, 2, 1, dtype)   # the same calls on 2 x 1 arrays: their cost
     return {"whole": _training_call(cell, T, D, H, B, dtype),                         # is overhead
             "input products": lambda: (project(W_in, X, b),
-                                       _gradients_from_preactivations(w, dA, hidden_inputs, X)),
+                                       _gradients_from_preactivations(w, dA, [None] * G, cache.h_0,
+                                                                      cache.hs, X)),
             "recurrent products": recurrent, "per-step overhead": tiny}
 
 

@@ -45,12 +45,13 @@ class Cell:
         ``forward_loop(weights, X, state_0, activation) -> (hs, saved)`` on checked arrays
         of one dtype; ``hs`` is (T, H, B), ``saved`` a dict over ``saved_names``.
     backward_loop : callable
-        ``backward_loop(dhs, cache, *dstate_T_rest) -> (dA, hidden_inputs, dstate_0)``, where
+        ``backward_loop(dhs, cache, *dstate_T_rest) -> (dA, hidden_gates, dstate_0)``, where
         ``dstate_T_rest`` are the upstream gradients of the state's parts after ``h`` (the
         LSTM's ``dc_T``), if any: ``dA`` (G H, T, B)
         holds the gradients of the pre-activations, gate by gate in the weights' order;
-        ``hidden_inputs[k]`` (T, H, B) is what matrix ``k`` read on the hidden side at each
-        step (``h_{t-1}``, or a gated version of it); ``dstate_0`` is shaped like the state.
+        ``hidden_gates[k]`` says what matrix ``k`` read on the hidden side at each step:
+        ``None`` for ``h_{t-1}``, or a saved (T, H, B) gate ``g`` for ``g_t * h_{t-1}`` (the
+        GRU's candidate reads ``r * h``); ``dstate_0`` is shaped like the state.
     bias_init : dict of str -> float
         Biases that do not start at zero (the LSTM's forget gate starts at 1).
     also_accepts : dict of int -> (str, tuple of int)

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..activations import sigmoid
 from .cell import Cell
-from .loops import previous_states, project, reversed_blocks
+from .loops import previous_states, product_by_columns, project, reversed_blocks
 
 __all__ = ["gru_step", "CELL"]
 
@@ -81,7 +81,8 @@ def forward_loop(weights, X, state_0, activation=None):
 
 
 def backward_loop(dhs, cache):
-    """Pre-activation gradients of ``u, r, c`` (3H, T, B), what each matrix read, and ``dh_0``.
+    """Pre-activation gradients of ``u, r, c`` (3H, T, B), the gates on what each matrix read
+    (``u``, ``r``: ``h_{t-1}``; ``c``: ``r * h_{t-1}``), and ``dh_0``.
 
     Backwards through ``h' = u c + (1 - u) h`` and ``c = tanh(W_c [r * h; x] + b_c)``::
 
@@ -97,9 +98,9 @@ def backward_loop(dhs, cache):
     W_ur_hid_T = np.ascontiguousarray(np.concatenate([W_u[:, :H], W_r[:, :H]]).T)   # (H, 2H)
     W_c_hid_T = np.ascontiguousarray(W_c[:, :H].T)                                 # (H, H)
     U, R, C = cache.saved["u"], cache.saved["r"], cache.saved["c"]
-    H_prev = previous_states(h_0, cache.hs)
     T, _, B = dhs.shape
     mul, add, sub = np.multiply, np.add, np.subtract
+    prod = product_by_columns(B)                       # W^T times step t's gradients
     dA = np.empty((3 * H, T, B), dhs.dtype)            # d loss / d pre-activations of u, r, c
     dA_u, dA_r, dA_c, dA_ur = dA[:H], dA[H:2 * H], dA[2 * H:], dA[:2 * H]
     dh, d_rh, tmp = np.zeros_like(h_0), np.empty_like(h_0), np.empty_like(h_0)
@@ -108,7 +109,8 @@ def backward_loop(dhs, cache):
     for start, stop in blocks:
         # the factors that do not depend on the carried gradient, for the block's steps at once
         n = stop - start
-        u, r, c, h = U[start:stop], R[start:stop], C[start:stop], H_prev[start:stop]
+        u, r, c = U[start:stop], R[start:stop], C[start:stop]
+        h = previous_states(h_0, cache.hs, start, stop)  # h_{t-1}, a view of hs after step 0
         k_c, k_u, l_u, k_r = K_c[:n], K_u[:n], L_u[:n], K_r[:n]
         mul(c, c, k_c)                                 # da_c = dh k_c,  k_c = u (1 - c^2)
         sub(1.0, k_c, k_c)
@@ -124,15 +126,15 @@ def backward_loop(dhs, cache):
             t = start + i
             add(dh, dhs[t], dh)                        # dh'
             mul(dh, k_c[i], dA_c[:, t])
-            W_c_hid_T.dot(dA_c[:, t], d_rh)
+            prod(W_c_hid_T, dA_c[:, t], d_rh)
             mul(dh, k_u[i], dA_u[:, t])
             mul(d_rh, k_r[i], dA_r[:, t])
             mul(dh, l_u[i], dh)                        # dh' (1 - u)
             mul(d_rh, r[i], d_rh)                      # + d_rh r
             add(dh, d_rh, dh)
-            W_ur_hid_T.dot(dA_ur[:, t], tmp)           # + W_ur_hid^T [da_u; da_r]
+            prod(W_ur_hid_T, dA_ur[:, t], tmp)         # + W_ur_hid^T [da_u; da_r]
             add(dh, tmp, dh)
-    return dA, [H_prev, H_prev, R * H_prev], (dh,)
+    return dA, [None, None, R], (dh,)
 
 
 CELL = Cell(

@@ -8,7 +8,8 @@ for every step is computed before the loop, by ``project``; only ``W_hid h`` sta
 
 import numpy as np
 
-__all__ = ["project", "previous_states", "reversed_blocks", "WIDE_BATCH", "BLOCK_NUMBERS"]
+__all__ = ["project", "previous_states", "reversed_blocks", "product_by_columns", "WIDE_BATCH",
+           "BLOCK_NUMBERS"]
 
 # From this batch size on, the stacked product beats one big product with transposing copies
 # (measured with benchmarks/bench.py's sizes on two cores: about even at B = 16, 1.6x at 64).
@@ -34,9 +35,14 @@ def project(W_in, X, b):
     return A
 
 
-def previous_states(first, later):
-    """``prev[t]`` = the state step ``t`` read: ``first`` (H, B), then ``later[:-1]``; (T, H, B)."""
-    return np.concatenate([first[None], later[:-1]])
+def previous_states(first, later, start=0, stop=None):
+    """The states that steps ``start`` to ``stop - 1`` read: ``first`` (H, B) for step 0, and
+    ``later[t - 1]`` for step ``t``; (stop - start, H, B). A view of ``later`` when
+    ``start > 0`` (no copy), else a new array."""
+    stop = len(later) if stop is None else stop
+    if start > 0:
+        return later[start - 1:stop - 1]
+    return np.concatenate([first[None], later[:stop - 1]])
 
 
 # The backward loops first compute, for a block of steps at once, every factor that does not
@@ -54,3 +60,15 @@ def reversed_blocks(T, H, B):
     and ``min(k, T)``, the size of a block's buffers."""
     k = max(1, BLOCK_NUMBERS // (H * B))
     return [(start, min(start + k, T)) for start in reversed(range(0, T, k))], min(k, T)
+
+
+def product_by_columns(B):
+    """How the backward loops multiply by one step's gradients ``dA[:, t]`` (G H, B), whose
+    rows lie ``T B`` numbers apart: ``f(W, dA[:, t], out)``, ``np.dot`` or ``np.matmul``.
+
+    ``np.dot`` first copies an operand whose rows are not adjacent (for B = 64, H = 128 the
+    copy made the product 1.4x slower); ``np.matmul`` hands BLAS the row stride instead. But
+    ``matmul`` costs about 0.7 microseconds more per call, which at a narrow batch is more than
+    the copy (at B = 1 a step's gradients are one column and ``dot`` copies nothing).
+    """
+    return np.matmul if B >= WIDE_BATCH else np.dot

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..activations import sigmoid
 from .cell import Cell
-from .loops import previous_states, project, reversed_blocks
+from .loops import previous_states, product_by_columns, project, reversed_blocks
 
 __all__ = ["lstm_step", "CELL"]
 
@@ -89,8 +89,8 @@ def forward_loop(weights, X, state_0, activation=None):
 
 
 def backward_loop(dhs, cache, dc_T=None):
-    """Pre-activation gradients of ``i, f, o, g`` (T, 4H, B), what each matrix read
-    (``h_{t-1}``), and ``(dh_0, dc_0)``. ``dc_T`` (H, B), if given, is the gradient that
+    """Pre-activation gradients of ``i, f, o, g`` (4H, T, B), the gates on what each matrix
+    read (none: all four read ``h_{t-1}``), and ``(dh_0, dc_0)``. ``dc_T`` (H, B), if given, is the gradient that
     reaches the last cell state from beyond the sequence.
 
     Backwards through ``c' = f c + i g`` and ``h' = o tanh(c')``::
@@ -108,11 +108,11 @@ def backward_loop(dhs, cache, dc_T=None):
     T, _, B = dhs.shape
     W_hid_T = np.ascontiguousarray(np.concatenate([W[:, :H] for W in cache.weights[:4]]).T)  # (H, 4H)
     mul, add, sub = np.multiply, np.add, np.subtract
+    prod = product_by_columns(B)                       # W^T times step t's gradients
     dA = np.empty((4, H, T, B), dhs.dtype)             # gates i, f, o, g; steps in the columns
     dA_steps = dA.reshape(4 * H, T, B)
     dh, tmp = np.zeros_like(h_0), np.empty_like(h_0)
     dc = np.zeros_like(c_0) if dc_T is None else dc_T
-    C_prev = previous_states(c_0, Cs)                  # the cell state each step read
     blocks, k = reversed_blocks(T, H, B)
     P_o, K, M_g = (np.empty((k, H, B), dhs.dtype) for _ in range(3))
     M_if = np.empty((k, 2, H, B), dhs.dtype)
@@ -133,7 +133,7 @@ def backward_loop(dhs, cache, dc_T=None):
         mul(m_i, g_, m_i)
         sub(1.0, f_, m_f)                              #   m_f = c f (1 - f), c the state step t read
         mul(m_f, f_, m_f)
-        mul(m_f, C_prev[start:stop], m_f)
+        mul(m_f, previous_states(c_0, Cs, start, stop), m_f)
         mul(g_, g_, m_g)                               # da_g = dc m_g,  m_g = i (1 - g^2)
         sub(1.0, m_g, m_g)
         mul(m_g, i_, m_g)
@@ -146,9 +146,8 @@ def backward_loop(dhs, cache, dc_T=None):
             mul(dc, M_if[j], dA[:2, :, t])             # dc broadcast over i and f
             mul(dc, m_g[j], dA[3, :, t])
             mul(dc, f_[j], dc)
-            W_hid_T.dot(dA_steps[:, t], dh)
-    H_prev = previous_states(h_0, cache.hs)
-    return dA_steps, [H_prev] * 4, (dh, dc)
+            prod(W_hid_T, dA_steps[:, t], dh)
+    return dA_steps, [None] * 4, (dh, dc)
 
 
 CELL = Cell(

@@ -4,7 +4,7 @@ import numpy as np
 
 from ..activations import sigmoid
 from .cell import Cell
-from .loops import previous_states, project, reversed_blocks
+from .loops import previous_states, product_by_columns, project, reversed_blocks
 
 __all__ = ["mgu_step", "CELL"]
 
@@ -88,9 +88,9 @@ def backward_loop(dhs, cache):
     W_f_hid_T = np.ascontiguousarray(W_f[:, :H].T)
     W_h_hid_T = np.ascontiguousarray(W_h[:, :H].T)
     F, C = cache.saved["f"], cache.saved["c"]
-    H_prev = previous_states(h_0, cache.hs)
     T, _, B = dhs.shape
     mul, add, sub = np.multiply, np.add, np.subtract
+    prod = product_by_columns(B)                       # W^T times step t's gradients
     dA = np.empty((2 * H, T, B), dhs.dtype)            # d loss / d pre-activations of f, c
     dA_f, dA_c = dA[:H], dA[H:]
     dh, d_fh, tmp = np.zeros_like(h_0), np.empty_like(h_0), np.empty_like(h_0)
@@ -99,7 +99,8 @@ def backward_loop(dhs, cache):
     for start, stop in blocks:
         # the factors that do not depend on the carried gradient, for the block's steps at once
         n = stop - start
-        f, c, h = F[start:stop], C[start:stop], H_prev[start:stop]
+        f, c = F[start:stop], C[start:stop]
+        h = previous_states(h_0, cache.hs, start, stop)  # h_{t-1}, a view of hs after step 0
         f1, k_c, m_h, m_c = F1[:n], K_c[:n], M_h[:n], M_c[:n]
         sub(1.0, f, f1)                                # 1 - f
         mul(c, c, k_c)                                 # da_c = dh k_c,  k_c = f (1 - c^2)
@@ -113,7 +114,7 @@ def backward_loop(dhs, cache):
             t = start + i
             add(dh, dhs[t], dh)                        # dh'
             mul(dh, k_c[i], dA_c[:, t])
-            W_h_hid_T.dot(dA_c[:, t], d_fh)
+            prod(W_h_hid_T, dA_c[:, t], d_fh)
             da_f = dA_f[:, t]
             mul(dh, m_c[i], da_f)
             mul(d_fh, m_h[i], tmp)
@@ -121,9 +122,9 @@ def backward_loop(dhs, cache):
             mul(dh, f1[i], dh)                         # dh' (1 - f)
             mul(d_fh, f[i], d_fh)                      # + d_fh f
             add(dh, d_fh, dh)
-            W_f_hid_T.dot(da_f, tmp)                   # + W_f_hid^T da_f
+            prod(W_f_hid_T, da_f, tmp)                 # + W_f_hid^T da_f
             add(dh, tmp, dh)
-    return dA, [H_prev, F * H_prev], (dh,)
+    return dA, [None, F], (dh,)
 
 
 CELL = Cell(

@@ -5,7 +5,7 @@ import numpy as np
 from .._checks import check_activation
 from ..activations import sigmoid
 from .cell import Cell
-from .loops import previous_states, project
+from .loops import product_by_columns, project
 
 __all__ = ["rnn_step", "CELL"]
 
@@ -64,7 +64,8 @@ def forward_loop(weights, X, state_0, activation):
 
 
 def backward_loop(dhs, cache):
-    """Pre-activation gradients ``dA`` (H, T, B), what ``W_h`` read (``h_{t-1}``), and ``dh_0``."""
+    """Pre-activation gradients ``dA`` (H, T, B), the gate on what ``W_h`` read (none: it
+    reads ``h_{t-1}``), and ``dh_0``."""
     W, _ = cache.weights
     (h_0,) = cache.state_0
     H = h_0.shape[0]
@@ -76,12 +77,13 @@ def backward_loop(dhs, cache):
     W_hid_T = np.ascontiguousarray(W_hid.T)
     dh = np.zeros_like(h_0)
     add, mul = np.add, np.multiply
+    prod = product_by_columns(B)                       # W^T times step t's gradients
     for t in reversed(range(T)):
         da = dA[:, t]                         # step t's column block (a strided view)
         add(dh, dhs[t], dh)
         mul(dh, g_prime[t], da)
-        W_hid_T.dot(da, dh)                   # written into dh's own buffer: no new array
-    return dA, [previous_states(h_0, hs)], (dh,)
+        prod(W_hid_T, da, dh)                 # written into dh's own buffer: no new array
+    return dA, [None], (dh,)
 
 
 CELL = Cell(
