@@ -156,27 +156,31 @@ def roofline():
 def grid_against_torch():
     """Forward+backward of every cell against PyTorch on a grid of H and B (T=256, D=128)."""
     T, D = 256, 128
-    rows, worst = [], 0.0
+    rows, ratios = [], []
     for H in (16, 128, 512):
         for B in (1, 64):
-            measured, info = timing.against_torch((np.float32, np.float64), T=T, D=D, H=H, B=B, repeat=5,
+            measured, info = timing.against_torch((np.float32, np.float64), T=T, D=D, H=H, B=B, repeat=7,
                                                   kinds=("forward+backward",))
             if info is None:
                 return "### 5. Grid against PyTorch\n\nskipped: PyTorch is not installed\n"
             row = [H, B]
             for dtype in ("float32", "float64"):
                 for cell in rnnlib.CELLS:
-                    r = (measured[(dtype, cell, "rnnlib", "forward+backward")].median /
-                         measured[(dtype, cell, "torch", "forward+backward")].median)
-                    worst = max(worst, r)
-                    row.append(f"**{r:.2f}**" if r > 1 else f"{r:.2f}")
+                    r = timing.paired_ratios(measured[(dtype, cell, "rnnlib", "forward+backward")],
+                                             measured[(dtype, cell, "torch", "forward+backward")])
+                    ratios.append(r)
+                    text = f"{r.median:.2f} ({r.min:.2f}-{r.max:.2f})"
+                    row.append(f"**{text}**" if r.median > 1 else text)
             rows.append(row)
             print(row, flush=True)
     header = ["H", "B"] + [f"{cell} {dtype}" for dtype in ("float32", "float64") for cell in rnnlib.CELLS]
-    text = table(f"5. Forward+backward, rnnlib time / PyTorch time (T={T}, D={D}; PyTorch "
-                 f"{info['version']}, {info['threads']} threads; the MGU against our MGU in PyTorch "
-                 "autograd)", header, rows)
-    return text + f"\ntarget: every ratio <= 1 (bold: missed); the largest is {worst:.2f}\n"
+    text = table(f"5. Forward+backward, rnnlib time / PyTorch time: the median of the rounds' ratios, and "
+                 f"their range (T={T}, D={D}; PyTorch {info['version']}, {info['threads']} threads; the MGU "
+                 "against our MGU in PyTorch autograd)", header, rows)
+    missed = [r for r in ratios if r.median > 1]
+    return text + (f"\ntarget: every ratio <= 1 (bold: missed). Met at {len(ratios) - len(missed)} of {len(ratios)} "
+                   f"points; of the {len(missed)} misses, {sum(r.min > 1 for r in missed)} are above 1 in every "
+                   "round.\n")
 
 
 def main():

@@ -36,9 +36,11 @@ cheapest spelling of each operation:
   addition and one tanh.
 
 The backward pass mirrors this: the loop only carries the gradient of the state and records
-the gradient of every pre-activation, ``dA[:, t]``; the weight gradients and ``dX`` are then
-each one matrix product over all time steps at once (``dA`` is laid out (G H, T, B) so that
-these products need no transposing copy of it).
+the gradient of every pre-activation, ``dA[t]``, each step's in one contiguous (G H, B) block
+(the loop's writes and its product then run on adjacent numbers; with the steps interleaved,
+at H = 128, B = 64, the loop's writes took four to eight times as long). The weight gradients
+and ``dX`` are products over all time steps after the loop: ``dX`` is ``project`` backwards,
+and each weight's gradient is one product per block of steps.
 
 Gradients of pre-activations use the activated values from the cache
 (``sigmoid' = g (1 - g)`` for a gate ``g``, ``tanh' = 1 - c**2``).
@@ -50,6 +52,7 @@ import numpy as np
 
 from ._checks import as_float_array, check_activation, check_finite
 from .cells import get as get_cell
+from .cells.loops import project_back
 
 __all__ = ["forward", "backward", "infer", "Cache", "weight_names"]
 
@@ -101,12 +104,13 @@ class Cache:
         return spec.pack_state(spec.final_state(self.hs, self.saved))
 
 
-# The weight and input gradients are sums over steps, taken a block of steps at a time: each
-# block's [v_t; x_t] and dx_t go through buffers of the block's size, reused, instead of arrays
-# of the whole sequence's size. At H = 512, B = 64, T = 256 those would be new arrays of 100 MB
-# or more on every call, and the first write to new memory is slow (the kernel hands it over a
-# page at a time, zeroed). A block of 8192 columns (steps x batch) is still a large product.
-GRADIENT_COLUMNS = 8192
+# The weight gradients are sums over steps, taken a block of steps at a time: each block's
+# da_t and [v_t; x_t] are laid side by side in buffers of the block's size, reused, instead of
+# in arrays of the whole sequence's size. At H = 512, B = 64, T = 256 those would be new arrays
+# of 100 MB or more on every call, and the first write to new memory is slow (the kernel hands
+# it over a page at a time, zeroed). A block of 4096 columns (steps x batch) is still a large
+# product; at H = 512 blocks of 8192 and more were slower (they no longer fit in the cache).
+GRADIENT_COLUMNS = 4096
 
 
 def _gradients_from_preactivations(weights, dA, hidden_gates, h_0, hs, X):
@@ -117,16 +121,18 @@ def _gradients_from_preactivations(weights, dA, hidden_gates, h_0, hs, X):
 
         dW = sum_t da_t [v_t; x_t]^T,   db = sum_t da_t 1,   dx_t = W_in^T da_t
 
-    ``dA`` is (G H, T, B), gate rows first (the cells' backward loops write it so): then
-    ``dA[:, t0:t1].reshape(G H, n B)`` holds the ``da_t`` of ``n`` steps side by side without a
-    copy, and their part of each sum is one matrix product with ``[v_t; x_t]`` laid side by
-    side the same way. Matrices that read the same ``v`` (the LSTM's four, the GRU's u and r)
-    share one product. ``hidden_gates[k]`` is None or the gate on matrix ``k``'s ``v``;
-    ``h_0`` (H, B) and ``hs`` (T, H, B) give ``h_{t-1}``; ``X`` is (T, D, B).
+    ``dA`` is (T, G H, B), gate rows in the weights' order (the cells' backward loops write it
+    so, each step's block in one piece). For a block of ``n`` steps, the ``da_t`` are copied
+    side by side into a (G H, n B) matrix, and so are the ``[v_t; x_t]``: their part of each
+    weight's sum is then one matrix product. Matrices that read the same ``v`` (the LSTM's
+    four, the GRU's u and r) share one product. ``hidden_gates[k]`` is None or the gate on
+    matrix ``k``'s ``v``; ``h_0`` (H, B) and ``hs`` (T, H, B) give ``h_{t-1}``; ``X`` is
+    (T, D, B).
     """
     G = len(weights) // 2
     H = h_0.shape[0]
     T, D, B = X.shape
+    steps = max(1, min(T, GRADIENT_COLUMNS // B))
     groups, k = [], 0                                   # (first row, last row, gate) per product
     while k < G:
         j = k + 1
@@ -134,17 +140,22 @@ def _gradients_from_preactivations(weights, dA, hidden_gates, h_0, hs, X):
             j += 1
         groups.append((k * H, j * H, hidden_gates[k]))
         k = j
-    W_in_T = np.concatenate([W[:, H:] for W in weights[:G]]).T          # (D, G H)
-    dW, part = np.zeros((G * H, H + D), dA.dtype), np.empty((G * H, H + D), dA.dtype)
-    dX = np.empty_like(X)
-    steps = max(1, min(T, GRADIENT_COLUMNS // B))
+    dW = np.empty((G * H, H + D), dA.dtype)              # the first block's products, then the sums
+    part = np.empty_like(dW) if steps < T else None     # a later block's products
+    db = np.zeros((G * H, 1), dA.dtype)
+    Q = np.empty((G * H, steps, B) if B > 1 else 0, dA.dtype)   # da_t for a block's steps
     V = np.empty((H + D, steps, B), dA.dtype)           # [v_t; x_t] for a block's steps
     for t0 in range(0, T, steps):
         t1 = min(t0 + steps, T)
         n = t1 - t0
-        # a view whose rows are T B apart: np.matmul hands BLAS that stride, np.dot would copy
-        da = dA[:, t0:t1].reshape(G * H, n * B)
-        v = V[:, :n]
+        v = V[:, :n]                                    # views whose rows are `steps` B apart:
+        if B == 1:                                      # np.matmul hands BLAS that stride
+            q = dA[t0:t1, :, 0].T                       # one column per step: a view, no copy
+        else:
+            q = Q[:, :n]
+            q[:] = dA[t0:t1].transpose(1, 0, 2)
+            q = q.reshape(G * H, n * B)
+        db += q.sum(axis=1, keepdims=True)
         v[H:] = X[t0:t1].transpose(1, 0, 2)
         for r0, r1, gate in groups:
             v_h = v[:H].transpose(1, 0, 2)               # (n, H, B): v_t of the block's steps
@@ -154,10 +165,11 @@ def _gradients_from_preactivations(weights, dA, hidden_gates, h_0, hs, X):
                 v_h[:] = hs[t0 - 1:t1 - 1]
             if gate is not None:
                 v_h *= gate[t0:t1]
-            np.matmul(da[r0:r1], v.reshape(H + D, n * B).T, out=part[r0:r1])
-            dW[r0:r1] += part[r0:r1]
-        dX[t0:t1] = np.matmul(W_in_T, da).reshape(D, n, B).transpose(1, 0, 2)
-    db = dA.reshape(G * H, T * B).sum(axis=1, keepdims=True)
+            out = dW[r0:r1] if t0 == 0 else part[r0:r1]
+            np.matmul(q[r0:r1], v.reshape(H + D, n * B).T, out=out)
+            if t0 > 0:
+                dW[r0:r1] += out
+    dX = project_back(np.concatenate([W[:, H:] for W in weights[:G]]), dA)
     return tuple(np.split(dW, G)) + tuple(np.split(db, G)), dX
 
 
@@ -291,7 +303,8 @@ def backward(dhs, cache, dstate_T=None):
         dhs[-1] += parts[0]                   # a gradient on h_T is a gradient on hs[-1]
         carried = parts[1:]                   # the LSTM's dc_T starts its carried dc
     dA, hidden_gates, dstate_0 = spec.backward_loop(dhs, cache, *carried)
-    dweights, dX = _gradients_from_preactivations(cache.weights, dA, hidden_gates, cache.h_0, cache.hs, cache.X)
+    dweights, dX = _gradients_from_preactivations(cache.weights, dA, hidden_gates, cache.h_0, cache.hs,
+                                                  cache.X)
     if cache.n_given in spec.also_accepts:        # zeros for the items the cell does not use
         used, G = spec.also_accepts[cache.n_given][1], cache.n_given // 2
         dweights = tuple(dweights[used.index(i)] if i in used else np.zeros_like(dweights[0 if i < G else -1])

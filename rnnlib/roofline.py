@@ -22,7 +22,7 @@ import numpy as np
 
 from .bptt import _gradients_from_preactivations, forward
 from .cells import get as get_cell
-from .cells.loops import project
+from .cells.loops import project, transposed
 from .timing import compare, make_problem, rnnlib_cases
 
 __all__ = ["forward_flops", "training_flops", "gemm_rate", "training_rate", "breakdown", "PARTS"]
@@ -71,10 +71,10 @@ def _parts(cell, T, D, H, B, dtype):
     w, X, state_0 = make_problem(cell, T, D, H, B, dtype=dtype)
     _, cache = forward(cell, w, X, state_0, "tanh")
     rng = np.random.default_rng(1)
-    dA = rng.standard_normal((G * H, T, B)).astype(dtype)
+    dA = rng.standard_normal((T, G * H, B)).astype(dtype)
     W_in, b = np.concatenate([W[:, H:] for W in w[:G]]), np.concatenate(w[G:])
     W_hid = rng.standard_normal((G * H, H)).astype(dtype)
-    W_hid_T = np.ascontiguousarray(W_hid.T)
+    W_hid_T = transposed(W_hid)
     h, p, dh = np.ones((H, B), dtype), np.empty((G * H, B), dtype), np.empty((H, B), dtype)
     dA_t = rng.standard_normal((G * H, B)).astype(dtype)
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Timing", "time_call", "compare", "sweep", "fit_line", "machine_info", "peak_memory", "against_torch"]
+__all__ = ["Timing", "time_call", "compare", "paired_ratios", "sweep", "fit_line", "machine_info", "peak_memory",
+           "against_torch"]
 
 
 @dataclass
@@ -81,6 +82,13 @@ def compare(fns, repeat=15, min_time=0.01, warmup=1):
                 fn()
             times[name].append((time.perf_counter() - t0) / n)
     return {name: _summary(ts) for name, ts in times.items()}
+
+
+def paired_ratios(a, b):
+    """Round-by-round ratios ``a / b`` of two ``Timing`` results of one ``compare`` call (each
+    round ran both, close together in time): a ``Timing`` of the ratios, whose spread shows
+    how far the machine's slow and fast phases move the comparison."""
+    return _summary([x / y for x, y in zip(a.times, b.times)])
 
 
 def time_call(fn, repeat=15, min_time=0.01, warmup=1):

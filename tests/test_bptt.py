@@ -169,16 +169,17 @@ def test_backward_in_blocks_of_steps_is_the_same_backward(problem, monkeypatch, 
 
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("steps_per_block", [1, 2])
-def test_gradient_sums_in_blocks_of_steps_are_the_same_sums(problem, monkeypatch, cell, steps_per_block):
-    """The weight and input gradients are summed a block of steps at a time (rnnlib.bptt's
+@pytest.mark.parametrize("B", [1, 3])
+def test_gradient_sums_in_blocks_of_steps_are_the_same_sums(problem, monkeypatch, cell, steps_per_block, B):
+    """The weight gradients are summed a block of steps at a time (rnnlib.bptt's
     GRADIENT_COLUMNS); at small sizes one block holds every step. Forced to blocks of 1 and of
-    2 steps (T = 5: the last block short), every gradient is that of the one-block sum, to
-    rounding (1e-12 relative: the same products, summed in another grouping), and still agrees
-    with central differences."""
-    weights, X, h_0, G = problem(cell, T=5, D=3, H=4, B=3)
+    2 steps (T = 5: the last block short), with one sequence (the block is then a view) and
+    with three, every gradient is that of the one-block sum, to rounding (1e-12 relative: the
+    same products, summed in another grouping), and still agrees with central differences."""
+    weights, X, h_0, G = problem(cell, T=5, D=3, H=4, B=B)
     _, cache = rnnlib.forward(cell, weights, X, h_0)
     whole = rnnlib.backward(G, cache)
-    monkeypatch.setattr(rnnlib.bptt, "GRADIENT_COLUMNS", steps_per_block * 3)
+    monkeypatch.setattr(rnnlib.bptt, "GRADIENT_COLUMNS", steps_per_block * B)
     blocked = rnnlib.backward(G, cache)
     for a, b in zip(list(whole[0]) + [whole[1]] + state_parts(whole[2]),
                     list(blocked[0]) + [blocked[1]] + state_parts(blocked[2])):
@@ -189,3 +190,16 @@ def test_gradient_sums_in_blocks_of_steps_are_the_same_sums(problem, monkeypatch
     assert max(err for _, err in errors) < 1e-6
     errors = rnnlib.check_gradients(lambda: _loss(cell, tuple(weights), X, h_0, G), [X], [blocked[1]], ["X"])
     assert max(err for _, err in errors) < 1e-6
+
+
+def test_transposed_stacks_and_transposes_across_its_bands():
+    """``loops.transposed`` copies 64 rows at a time: matrices of 200 (three bands and a short
+    one), 64 (exactly one) and 1 row, stacked, come out as np.concatenate(...).T, exactly (a
+    copy, no arithmetic), and C-contiguous (the backward loops' products need that)."""
+    from rnnlib.cells.loops import transposed
+
+    rng = np.random.default_rng(0)
+    mats = [rng.standard_normal((n, 7)) for n in (200, 64, 1)]
+    out = transposed(*mats)
+    assert out.flags.c_contiguous
+    np.testing.assert_array_equal(out, np.concatenate(mats).T)

@@ -18,6 +18,16 @@ def test_compare_interleaves_and_summarises():
     assert order[4:] == ["a", "b"] * 3
 
 
+def test_paired_ratios_divide_round_by_round():
+    """Round i of one timing against round i of the other (not median against median): rounds
+    of 1, 4, 2 s against 2, 2, 4 s give ratios 0.5, 2, 0.5."""
+    a = timing.Timing(2.0, 1.0, 4.0, [1.0, 4.0, 2.0])
+    b = timing.Timing(2.0, 2.0, 4.0, [2.0, 2.0, 4.0])
+    r = timing.paired_ratios(a, b)
+    assert r.times == [0.5, 2.0, 0.5]
+    assert (r.median, r.min, r.max) == (0.5, 0.5, 2.0)
+
+
 def test_sweep_and_machine_info():
     out = timing.sweep(lambda n: {"f": lambda: sum(range(n))}, [10, 20], repeat=2, min_time=0.0)
     assert len(out["f"]) == 2

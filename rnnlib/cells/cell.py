@@ -47,7 +47,7 @@ class Cell:
     backward_loop : callable
         ``backward_loop(dhs, cache, *dstate_T_rest) -> (dA, hidden_gates, dstate_0)``, where
         ``dstate_T_rest`` are the upstream gradients of the state's parts after ``h`` (the
-        LSTM's ``dc_T``), if any: ``dA`` (G H, T, B)
+        LSTM's ``dc_T``), if any: ``dA`` (T, G H, B)
         holds the gradients of the pre-activations, gate by gate in the weights' order;
         ``hidden_gates[k]`` says what matrix ``k`` read on the hidden side at each step:
         ``None`` for ``h_{t-1}``, or a saved (T, H, B) gate ``g`` for ``g_t * h_{t-1}`` (the

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..activations import sigmoid
 from .cell import Cell
-from .loops import previous_states, product_by_columns, project, reversed_blocks
+from .loops import previous_states, project, reversed_blocks, transposed
 
 __all__ = ["gru_step", "CELL"]
 
@@ -81,7 +81,7 @@ def forward_loop(weights, X, state_0, activation=None):
 
 
 def backward_loop(dhs, cache):
-    """Pre-activation gradients of ``u, r, c`` (3H, T, B), the gates on what each matrix read
+    """Pre-activation gradients of ``u, r, c`` (T, 3H, B), the gates on what each matrix read
     (``u``, ``r``: ``h_{t-1}``; ``c``: ``r * h_{t-1}``), and ``dh_0``.
 
     Backwards through ``h' = u c + (1 - u) h`` and ``c = tanh(W_c [r * h; x] + b_c)``::
@@ -95,14 +95,13 @@ def backward_loop(dhs, cache):
     W_u, W_r, W_c = cache.weights[:3]
     (h_0,) = cache.state_0
     H = h_0.shape[0]
-    W_ur_hid_T = np.ascontiguousarray(np.concatenate([W_u[:, :H], W_r[:, :H]]).T)   # (H, 2H)
-    W_c_hid_T = np.ascontiguousarray(W_c[:, :H].T)                                 # (H, H)
+    W_ur_hid_T = transposed(W_u[:, :H], W_r[:, :H])                               # (H, 2H)
+    W_c_hid_T = transposed(W_c[:, :H])                                            # (H, H)
     U, R, C = cache.saved["u"], cache.saved["r"], cache.saved["c"]
     T, _, B = dhs.shape
     mul, add, sub = np.multiply, np.add, np.subtract
-    prod = product_by_columns(B)                       # W^T times step t's gradients
-    dA = np.empty((3 * H, T, B), dhs.dtype)            # d loss / d pre-activations of u, r, c
-    dA_u, dA_r, dA_c, dA_ur = dA[:H], dA[H:2 * H], dA[2 * H:], dA[:2 * H]
+    dA = np.empty((T, 3 * H, B), dhs.dtype)            # d loss / d pre-activations of u, r, c
+    dA_u, dA_r, dA_c, dA_ur = dA[:, :H], dA[:, H:2 * H], dA[:, 2 * H:], dA[:, :2 * H]
     dh, d_rh, tmp = np.zeros_like(h_0), np.empty_like(h_0), np.empty_like(h_0)
     blocks, k = reversed_blocks(T, H, B)
     K_c, K_u, L_u, K_r = (np.empty((k, H, B), dhs.dtype) for _ in range(4))
@@ -125,14 +124,14 @@ def backward_loop(dhs, cache):
         for i in reversed(range(n)):                   # then the block's steps, last first
             t = start + i
             add(dh, dhs[t], dh)                        # dh'
-            mul(dh, k_c[i], dA_c[:, t])
-            prod(W_c_hid_T, dA_c[:, t], d_rh)
-            mul(dh, k_u[i], dA_u[:, t])
-            mul(d_rh, k_r[i], dA_r[:, t])
+            mul(dh, k_c[i], dA_c[t])
+            W_c_hid_T.dot(dA_c[t], d_rh)
+            mul(dh, k_u[i], dA_u[t])
+            mul(d_rh, k_r[i], dA_r[t])
             mul(dh, l_u[i], dh)                        # dh' (1 - u)
             mul(d_rh, r[i], d_rh)                      # + d_rh r
             add(dh, d_rh, dh)
-            prod(W_ur_hid_T, dA_ur[:, t], tmp)         # + W_ur_hid^T [da_u; da_r]
+            W_ur_hid_T.dot(dA_ur[t], tmp)              # + W_ur_hid^T [da_u; da_r]
             add(dh, tmp, dh)
     return dA, [None, None, R], (dh,)
 

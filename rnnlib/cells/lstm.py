@@ -6,7 +6,7 @@ import numpy as np
 
 from ..activations import sigmoid
 from .cell import Cell
-from .loops import previous_states, product_by_columns, project, reversed_blocks
+from .loops import previous_states, project, reversed_blocks, transposed
 
 __all__ = ["lstm_step", "CELL"]
 
@@ -60,10 +60,10 @@ def forward_loop(weights, X, state_0, activation=None):
     # with s = 1 + exp(-a), as in the GRU: the sign is folded into the gates' weights here, in
     # the loop the buffer becomes s, and multiplying by a gate is dividing by s; one
     # reciprocal after the loop gives the gates for the backward pass.
-    sign = np.array([-1.0, -1.0, -1.0, 1.0], h_0.dtype).repeat(H)[:, None]     # (4H, 1)
-    W = np.concatenate(weights[:4]) * sign                                  # (4H, H + D)
-    W_hid = np.ascontiguousarray(W[:, :H])                                  # (4H, H)
-    A = project(W[:, H:], X, np.concatenate(weights[4:]) * sign)           # (T, 4H, B)
+    W_i, W_f, W_o, W_c, b_i, b_f, b_o, b_c = weights
+    W_hid = np.concatenate([-W_i[:, :H], -W_f[:, :H], -W_o[:, :H], W_c[:, :H]])   # (4H, H)
+    W_in = np.concatenate([-W_i[:, H:], -W_f[:, H:], -W_o[:, H:], W_c[:, H:]])    # (4H, D)
+    A = project(W_in, X, np.concatenate([-b_i, -b_f, -b_o, b_c]))                 # (T, 4H, B)
     T, _, B = A.shape
     S, S_i, S_f, S_o, G = A[:, :3 * H], A[:, :H], A[:, H:2 * H], A[:, 2 * H:3 * H], A[:, 3 * H:]
     hs, Cs, TC = (np.empty((T, H, B), A.dtype) for _ in range(3))
@@ -89,9 +89,9 @@ def forward_loop(weights, X, state_0, activation=None):
 
 
 def backward_loop(dhs, cache, dc_T=None):
-    """Pre-activation gradients of ``i, f, o, g`` (4H, T, B), the gates on what each matrix
-    read (none: all four read ``h_{t-1}``), and ``(dh_0, dc_0)``. ``dc_T`` (H, B), if given, is the gradient that
-    reaches the last cell state from beyond the sequence.
+    """Pre-activation gradients of ``i, f, o, g`` (T, 4H, B), the gates on what each matrix
+    read (none: all four read ``h_{t-1}``), and ``(dh_0, dc_0)``. ``dc_T`` (H, B), if given,
+    is the gradient that reaches the last cell state from beyond the sequence.
 
     Backwards through ``c' = f c + i g`` and ``h' = o tanh(c')``::
 
@@ -106,11 +106,10 @@ def backward_loop(dhs, cache, dc_T=None):
     s = cache.saved
     I, F, O, G, Cs, TC = s["i"], s["f"], s["o"], s["g"], s["c"], s["tanh_c"]
     T, _, B = dhs.shape
-    W_hid_T = np.ascontiguousarray(np.concatenate([W[:, :H] for W in cache.weights[:4]]).T)  # (H, 4H)
+    W_hid_T = transposed(*(W[:, :H] for W in cache.weights[:4]))                       # (H, 4H)
     mul, add, sub = np.multiply, np.add, np.subtract
-    prod = product_by_columns(B)                       # W^T times step t's gradients
-    dA = np.empty((4, H, T, B), dhs.dtype)             # gates i, f, o, g; steps in the columns
-    dA_steps = dA.reshape(4 * H, T, B)
+    dA = np.empty((T, 4 * H, B), dhs.dtype)            # d loss / d pre-activations of i, f, o, g
+    dA_if, dA_o, dA_g = dA.reshape(T, 4, H, B)[:, :2], dA[:, 2 * H:3 * H], dA[:, 3 * H:]
     dh, tmp = np.zeros_like(h_0), np.empty_like(h_0)
     dc = np.zeros_like(c_0) if dc_T is None else dc_T
     blocks, k = reversed_blocks(T, H, B)
@@ -140,14 +139,14 @@ def backward_loop(dhs, cache, dc_T=None):
         for j in reversed(range(n)):                   # then the block's steps, last first
             t = start + j
             add(dh, dhs[t], dh)
-            mul(dh, p_o[j], dA[2, :, t])
+            mul(dh, p_o[j], dA_o[t])
             mul(dh, k_[j], tmp)
             add(dc, tmp, dc)
-            mul(dc, M_if[j], dA[:2, :, t])             # dc broadcast over i and f
-            mul(dc, m_g[j], dA[3, :, t])
+            mul(dc, M_if[j], dA_if[t])                 # dc broadcast over i and f
+            mul(dc, m_g[j], dA_g[t])
             mul(dc, f_[j], dc)
-            prod(W_hid_T, dA_steps[:, t], dh)
-    return dA_steps, [None] * 4, (dh, dc)
+            W_hid_T.dot(dA[t], dh)
+    return dA, [None] * 4, (dh, dc)
 
 
 CELL = Cell(

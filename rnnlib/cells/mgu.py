@@ -4,7 +4,7 @@ import numpy as np
 
 from ..activations import sigmoid
 from .cell import Cell
-from .loops import previous_states, product_by_columns, project, reversed_blocks
+from .loops import previous_states, project, reversed_blocks, transposed
 
 __all__ = ["mgu_step", "CELL"]
 
@@ -85,14 +85,13 @@ def backward_loop(dhs, cache):
     W_f, W_h = cache.weights[:2]
     (h_0,) = cache.state_0
     H = h_0.shape[0]
-    W_f_hid_T = np.ascontiguousarray(W_f[:, :H].T)
-    W_h_hid_T = np.ascontiguousarray(W_h[:, :H].T)
+    W_f_hid_T = transposed(W_f[:, :H])
+    W_h_hid_T = transposed(W_h[:, :H])
     F, C = cache.saved["f"], cache.saved["c"]
     T, _, B = dhs.shape
     mul, add, sub = np.multiply, np.add, np.subtract
-    prod = product_by_columns(B)                       # W^T times step t's gradients
-    dA = np.empty((2 * H, T, B), dhs.dtype)            # d loss / d pre-activations of f, c
-    dA_f, dA_c = dA[:H], dA[H:]
+    dA = np.empty((T, 2 * H, B), dhs.dtype)            # d loss / d pre-activations of f, c
+    dA_f, dA_c = dA[:, :H], dA[:, H:]
     dh, d_fh, tmp = np.zeros_like(h_0), np.empty_like(h_0), np.empty_like(h_0)
     blocks, k = reversed_blocks(T, H, B)
     F1, K_c, M_h, M_c = (np.empty((k, H, B), dhs.dtype) for _ in range(4))
@@ -113,16 +112,16 @@ def backward_loop(dhs, cache):
         for i in reversed(range(n)):                   # then the block's steps, last first
             t = start + i
             add(dh, dhs[t], dh)                        # dh'
-            mul(dh, k_c[i], dA_c[:, t])
-            prod(W_h_hid_T, dA_c[:, t], d_fh)
-            da_f = dA_f[:, t]
+            mul(dh, k_c[i], dA_c[t])
+            W_h_hid_T.dot(dA_c[t], d_fh)
+            da_f = dA_f[t]
             mul(dh, m_c[i], da_f)
             mul(d_fh, m_h[i], tmp)
             add(da_f, tmp, da_f)
             mul(dh, f1[i], dh)                         # dh' (1 - f)
             mul(d_fh, f[i], d_fh)                      # + d_fh f
             add(dh, d_fh, dh)
-            prod(W_f_hid_T, da_f, tmp)                 # + W_f_hid^T da_f
+            W_f_hid_T.dot(da_f, tmp)                   # + W_f_hid^T da_f
             add(dh, tmp, dh)
     return dA, [None, F], (dh,)
 

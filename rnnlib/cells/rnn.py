@@ -5,7 +5,7 @@ import numpy as np
 from .._checks import check_activation
 from ..activations import sigmoid
 from .cell import Cell
-from .loops import product_by_columns, project
+from .loops import project, transposed
 
 __all__ = ["rnn_step", "CELL"]
 
@@ -64,7 +64,7 @@ def forward_loop(weights, X, state_0, activation):
 
 
 def backward_loop(dhs, cache):
-    """Pre-activation gradients ``dA`` (H, T, B), the gate on what ``W_h`` read (none: it
+    """Pre-activation gradients ``dA`` (T, H, B), the gate on what ``W_h`` read (none: it
     reads ``h_{t-1}``), and ``dh_0``."""
     W, _ = cache.weights
     (h_0,) = cache.state_0
@@ -73,16 +73,15 @@ def backward_loop(dhs, cache):
     hs = cache.hs
     g_prime = hs * (1.0 - hs) if cache.activation == "sigmoid" else 1.0 - hs * hs
     T, _, B = hs.shape
-    dA = np.empty((H, T, B), hs.dtype)
-    W_hid_T = np.ascontiguousarray(W_hid.T)
+    dA = np.empty((T, H, B), hs.dtype)
+    W_hid_T = transposed(W_hid)
     dh = np.zeros_like(h_0)
     add, mul = np.add, np.multiply
-    prod = product_by_columns(B)                       # W^T times step t's gradients
     for t in reversed(range(T)):
-        da = dA[:, t]                         # step t's column block (a strided view)
+        da = dA[t]
         add(dh, dhs[t], dh)
         mul(dh, g_prime[t], da)
-        prod(W_hid_T, da, dh)                 # written into dh's own buffer: no new array
+        W_hid_T.dot(da, dh)                   # written into dh's own buffer: no new array
     return dA, [None], (dh,)
 
 
