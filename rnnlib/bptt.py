@@ -148,14 +148,16 @@ def _gradients_from_preactivations(weights, dA, hidden_gates, h_0, hs, X):
     for t0 in range(0, T, steps):
         t1 = min(t0 + steps, T)
         n = t1 - t0
-        v = V[:, :n]                                    # views whose rows are `steps` B apart:
-        if B == 1:                                      # np.matmul hands BLAS that stride
-            q = dA[t0:t1, :, 0].T                       # one column per step: a view, no copy
+        # q (G H, n B) and v (H + D, n B): the block's da_t and [v_t; x_t] side by side, in
+        # views of the buffers whose rows are `steps` B apart (np.matmul hands BLAS the stride)
+        if B == 1:
+            q = dA[t0:t1, :, 0].T                       # one column per step: a view of dA
         else:
             q = Q[:, :n]
             q[:] = dA[t0:t1].transpose(1, 0, 2)
             q = q.reshape(G * H, n * B)
         db += q.sum(axis=1, keepdims=True)
+        v = V[:, :n]
         v[H:] = X[t0:t1].transpose(1, 0, 2)
         for r0, r1, gate in groups:
             v_h = v[:H].transpose(1, 0, 2)               # (n, H, B): v_t of the block's steps
