@@ -21,7 +21,9 @@
    dtype and threads; target at least 70% in float32 and float64. And where the time goes:
    input products, recurrent products, element-wise work, per-step overhead.
 5. Forward+backward of every cell against PyTorch on the grid H in {16, 128, 512} x B in
-   {1, 64} (T=256, D=128), float32 and float64. Target: no slower anywhere.
+   {1, 64} (T=256, D=128), float32 and float64. Target: no slower anywhere. Each point is the
+   median of the rounds' ratios (``timing.paired_ratios``: each round times both libraries),
+   with their range, so that a ratio near 1 shows whether the machine's noise could flip it.
 
 PyTorch gets as many threads as numpy's BLAS: ``torch.set_num_threads`` is given
 ``OPENBLAS_NUM_THREADS``, or the CPU count, which is what OpenBLAS starts by default.
