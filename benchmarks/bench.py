@@ -171,8 +171,8 @@ def grid_against_torch():
                     r = timing.paired_ratios(measured[(dtype, cell, "rnnlib", "forward+backward")],
                                              measured[(dtype, cell, "torch", "forward+backward")])
                     ratios.append(r)
-                    text = f"{r.median:.2f} ({r.min:.2f}-{r.max:.2f})"
-                    row.append(f"**{text}**" if r.median > 1 else text)
+                    entry = f"{r.median:.2f} ({r.min:.2f}-{r.max:.2f})"
+                    row.append(f"**{entry}**" if r.median > 1 else entry)
             rows.append(row)
             print(row, flush=True)
     header = ["H", "B"] + [f"{cell} {dtype}" for dtype in ("float32", "float64") for cell in rnnlib.CELLS]

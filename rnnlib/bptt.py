@@ -40,7 +40,8 @@ the gradient of every pre-activation, ``dA[t]``, each step's in one contiguous (
 (the loop's writes and its product then run on adjacent numbers; with the steps interleaved,
 at H = 128, B = 64, the loop's writes took four to eight times as long). The weight gradients
 and ``dX`` are products over all time steps after the loop: ``dX`` is ``project`` backwards,
-and each weight's gradient is one product per block of steps.
+and the weight gradients are one product per block of steps for each group of matrices that
+read the same vector.
 
 Gradients of pre-activations use the activated values from the cache
 (``sigmoid' = g (1 - g)`` for a gate ``g``, ``tanh' = 1 - c**2``).
@@ -104,36 +105,37 @@ class Cache:
         return spec.pack_state(spec.final_state(self.hs, self.saved))
 
 
-# The weight gradients are sums over steps, taken a block of steps at a time: each block's
-# da_t and [v_t; x_t] are laid side by side in buffers of the block's size, reused, instead of
-# in arrays of the whole sequence's size. At H = 512, B = 64, T = 256 those would be new arrays
-# of 100 MB or more on every call, and the first write to new memory is slow (the kernel hands
-# it over a page at a time, zeroed). A block of 4096 columns (steps x batch) is still a large
-# product; at H = 512 blocks of 8192 and more were slower (they no longer fit in the cache).
+# The weight gradients are sums over steps, taken a block of steps at a time: each block's da_t
+# and [v_t; x_t] are laid side by side in buffers of the block's size, reused from block to
+# block, instead of in arrays the size of the whole sequence (at H = 512, B = 64, T = 256 those
+# were 100 MB and more). Blocks of 4096 columns (steps x batch) were the fastest measured: at
+# H = 512, B = 64 the LSTM's gradients took 660 ms in blocks of 4096, 801 in blocks of 8192 and
+# 1000 in one block for all 256 steps; at H = 256 smaller blocks lost up to 6%.
 GRADIENT_COLUMNS = 4096
 
 
 def _gradients_from_preactivations(weights, dA, hidden_gates, h_0, hs, X):
     """Weight, bias and input gradients from the pre-activation gradients of all steps.
 
-    For a gate ``a_t = W [v_t; x_t] + b`` (``v_t`` is what the gate reads on the hidden side:
-    ``h_{t-1}``, or ``g_t * h_{t-1}`` for a saved gate ``g``, the GRU's ``r``)::
+    For a matrix ``W = [W_hid | W_in]`` with bias ``b``, and ``a_t = W [v_t; x_t] + b``
+    (``v_t`` is what it reads on the hidden side: ``h_{t-1}``, or ``g_t * h_{t-1}`` for a
+    saved gate ``g``; see ``Cell.backward_loop``)::
 
-        dW = sum_t da_t [v_t; x_t]^T,   db = sum_t da_t 1,   dx_t = W_in^T da_t
+        dW = sum_t da_t [v_t; x_t]^T,   db = sum_t da_t 1,   dx_t = sum over the matrices of W_in^T da_t
 
-    ``dA`` is (T, G H, B), gate rows in the weights' order (the cells' backward loops write it
-    so, each step's block in one piece). For a block of ``n`` steps, the ``da_t`` are copied
-    side by side into a (G H, n B) matrix, and so are the ``[v_t; x_t]``: their part of each
-    weight's sum is then one matrix product. Matrices that read the same ``v`` (the LSTM's
-    four, the GRU's u and r) share one product. ``hidden_gates[k]`` is None or the gate on
-    matrix ``k``'s ``v``; ``h_0`` (H, B) and ``hs`` (T, H, B) give ``h_{t-1}``; ``X`` is
-    (T, D, B).
+    ``dA`` is (T, G H, B), the matrices' rows in the weights' order (the cells' backward loops
+    write it so, each step's block in one piece). For a block of ``n`` steps, the ``da_t`` are
+    laid side by side as a (G H, n B) matrix (copied, or at B = 1 a view of ``dA``), and so are
+    the ``[v_t; x_t]``: the block's part of each sum is then one matrix product, one for each
+    group of matrices that read the same ``v`` (the LSTM's four, the GRU's u and r).
+    ``hidden_gates[k]`` is None or the gate on matrix ``k``'s ``v``; ``h_0`` (H, B) and ``hs``
+    (T, H, B) give ``h_{t-1}``; ``X`` is (T, D, B).
     """
     G = len(weights) // 2
     H = h_0.shape[0]
     T, D, B = X.shape
     steps = max(1, min(T, GRADIENT_COLUMNS // B))
-    groups, k = [], 0                                   # (first row, last row, gate) per product
+    groups, k = [], 0                                   # (first row, end row, gate) per product
     while k < G:
         j = k + 1
         while j < G and hidden_gates[j] is hidden_gates[k]:
@@ -142,25 +144,29 @@ def _gradients_from_preactivations(weights, dA, hidden_gates, h_0, hs, X):
         k = j
     dW = np.empty((G * H, H + D), dA.dtype)              # the first block's products, then the sums
     part = np.empty_like(dW) if steps < T else None     # a later block's products
-    db = np.zeros((G * H, 1), dA.dtype)
-    Q = np.empty((G * H, steps, B) if B > 1 else 0, dA.dtype)   # da_t for a block's steps
+    # db is summed in float64: at B = 1 each row's sum runs along a strided axis, where numpy
+    # adds one number at a time instead of pairwise
+    db = np.zeros((G * H, 1))
+    dA_block = np.empty((G * H, steps, B), dA.dtype) if B > 1 else None
     V = np.empty((H + D, steps, B), dA.dtype)           # [v_t; x_t] for a block's steps
     for t0 in range(0, T, steps):
         t1 = min(t0 + steps, T)
         n = t1 - t0
-        # q (G H, n B) and v (H + D, n B): the block's da_t and [v_t; x_t] side by side, in
-        # views of the buffers whose rows are `steps` B apart (np.matmul hands BLAS the stride)
         if B == 1:
-            q = dA[t0:t1, :, 0].T                       # one column per step: a view of dA
+            # dA[t0:t1, :, 0] is an (n, G H) matrix stored row by row: its transpose is already
+            # the da_t side by side, a matrix BLAS reads as it is
+            q = dA[t0:t1, :, 0].T
         else:
-            q = Q[:, :n]
+            # the steps' (G H, B) blocks side by side, in the buffer (for a short last block, a
+            # view whose rows are `steps` B apart: np.matmul hands BLAS that stride)
+            q = dA_block[:, :n]
             q[:] = dA[t0:t1].transpose(1, 0, 2)
             q = q.reshape(G * H, n * B)
-        db += q.sum(axis=1, keepdims=True)
+        db += q.sum(axis=1, keepdims=True, dtype=np.float64)
         v = V[:, :n]
         v[H:] = X[t0:t1].transpose(1, 0, 2)
+        v_h = v[:H].transpose(1, 0, 2)                   # (n, H, B): v_t of the block's steps
         for r0, r1, gate in groups:
-            v_h = v[:H].transpose(1, 0, 2)               # (n, H, B): v_t of the block's steps
             if t0 == 0:                                  # h_{t-1}
                 v_h[0], v_h[1:] = h_0, hs[:t1 - 1]
             else:
@@ -172,6 +178,7 @@ def _gradients_from_preactivations(weights, dA, hidden_gates, h_0, hs, X):
             if t0 > 0:
                 dW[r0:r1] += out
     dX = project_back(np.concatenate([W[:, H:] for W in weights[:G]]), dA)
+    db = db.astype(dA.dtype)
     return tuple(np.split(dW, G)) + tuple(np.split(db, G)), dX
 
 
@@ -184,7 +191,9 @@ def _prepare(cell, weights, X, h_0, activation):
     weights = spec.check_weights(weights, H, D)
     dtype = np.result_type(X, *state_0, *weights)
     X = X.astype(dtype, copy=False)
-    state_0 = tuple(s.astype(dtype, copy=False) for s in state_0)
+    # stored row by row: the loops carry gradients in arrays shaped like the state and write
+    # products into them, which numpy's dot does only for arrays stored row by row
+    state_0 = tuple(np.ascontiguousarray(s, dtype) for s in state_0)
     weights = tuple(w.astype(dtype, copy=False) for w in weights)
     return spec, weights, X, state_0, activation
 
@@ -298,7 +307,7 @@ def backward(dhs, cache, dstate_T=None):
     carried = ()
     if dstate_T is not None:
         parts = spec.check_state(dstate_T, suffix="_T")
-        parts = tuple(d.astype(dhs.dtype) for d in parts)     # copies: the loops write into them
+        parts = tuple(d.astype(dhs.dtype, order="C") for d in parts)   # copies: the loops write into them
         if parts[0].shape != dhs.shape[1:]:
             raise ValueError(f"dh_T has shape {parts[0].shape}, expected {dhs.shape[1:]} = (H, B)")
         dhs = dhs.copy()

@@ -72,6 +72,7 @@ def _parts(cell, T, D, H, B, dtype):
     _, cache = forward(cell, w, X, state_0, "tanh")
     rng = np.random.default_rng(1)
     dA = rng.standard_normal((T, G * H, B)).astype(dtype)
+    gates = spec.backward_loop(np.ones_like(cache.hs), cache)[1]     # what the matrices read
     W_in, b = np.concatenate([W[:, H:] for W in w[:G]]), np.concatenate(w[G:])
     W_hid = rng.standard_normal((G * H, H)).astype(dtype)
     W_hid_T = transposed(W_hid)
@@ -89,8 +90,7 @@ def _parts(cell, T, D, H, B, dtype):
     tiny = _training_call(cell, T, 2, 2, 1, dtype)   # the same calls on 2 x 1 arrays: their cost
     return {"whole": _training_call(cell, T, D, H, B, dtype),                         # is overhead
             "input products": lambda: (project(W_in, X, b),
-                                       _gradients_from_preactivations(w, dA, [None] * G, cache.h_0,
-                                                                      cache.hs, X)),
+                                       _gradients_from_preactivations(w, dA, gates, cache.h_0, cache.hs, X)),
             "recurrent products": recurrent, "per-step overhead": tiny}
 
 

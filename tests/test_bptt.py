@@ -143,6 +143,20 @@ def test_a_gradient_on_the_final_state_flows_back(problem, cell):
         assert err < 1e-6, f"{cell} d{name}: relative error {err:.2e}"
 
 
+def _assert_same_backward_and_checked(cell, weights, X, h_0, G, whole, blocked):
+    """``blocked``, a backward's result, is ``whole`` to rounding (1e-12 relative: the same
+    operations on the same numbers, grouped otherwise), and its weight and input gradients
+    agree with central differences."""
+    for a, b in zip(list(whole[0]) + [whole[1]] + state_parts(whole[2]),
+                    list(blocked[0]) + [blocked[1]] + state_parts(blocked[2])):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
+    params = [w.copy() for w in weights] + [X]
+    f = lambda: _loss(cell, tuple(params[:-1]), X, h_0, G)
+    errors = rnnlib.check_gradients(f, params, list(blocked[0]) + [blocked[1]],
+                                    list(rnnlib.weight_names(cell)) + ["X"])
+    assert max(err for _, err in errors) < 1e-6
+
+
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("steps_per_block", [1, 2])
 def test_backward_in_blocks_of_steps_is_the_same_backward(problem, monkeypatch, cell, steps_per_block):
@@ -157,49 +171,52 @@ def test_backward_in_blocks_of_steps_is_the_same_backward(problem, monkeypatch, 
     H, B = 4, 3
     monkeypatch.setattr(rnnlib.cells.loops, "BLOCK_NUMBERS", steps_per_block * H * B)
     assert len(rnnlib.cells.loops.reversed_blocks(5, H, B)[0]) == -(-5 // steps_per_block)
-    blocked = rnnlib.backward(G, cache)
-    for a, b in zip(list(whole[0]) + [whole[1]] + state_parts(whole[2]),
-                    list(blocked[0]) + [blocked[1]] + state_parts(blocked[2])):
-        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
-    weights = [w.copy() for w in weights]
-    f = lambda: _loss(cell, tuple(weights), X, h_0, G)
-    errors = rnnlib.check_gradients(f, weights, list(blocked[0]), list(rnnlib.weight_names(cell)))
-    assert max(err for _, err in errors) < 1e-6
+    _assert_same_backward_and_checked(cell, weights, X, h_0, G, whole, rnnlib.backward(G, cache))
 
 
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("steps_per_block", [1, 2])
-@pytest.mark.parametrize("B", [1, 3])
+@pytest.mark.parametrize("B", [1, 3, 33])
 def test_gradient_sums_in_blocks_of_steps_are_the_same_sums(problem, monkeypatch, cell, steps_per_block, B):
     """The weight gradients are summed a block of steps at a time (rnnlib.bptt's
     GRADIENT_COLUMNS); at small sizes one block holds every step. Forced to blocks of 1 and of
-    2 steps (T = 5: the last block short), with one sequence (the block is then a view) and
-    with three, every gradient is that of the one-block sum, to rounding (1e-12 relative: the
-    same products, summed in another grouping), and still agrees with central differences."""
+    2 steps (T = 5: the last block short), with one sequence (the block is then a view), three
+    and 33 (from loops.WIDE_BATCH = 32 on, the input products take their per-step way), every
+    gradient is that of the one-block sum, to rounding (1e-12 relative: the same products,
+    summed in another grouping), and the weights' and the inputs' gradients agree with central
+    differences."""
     weights, X, h_0, G = problem(cell, T=5, D=3, H=4, B=B)
     _, cache = rnnlib.forward(cell, weights, X, h_0)
     whole = rnnlib.backward(G, cache)
     monkeypatch.setattr(rnnlib.bptt, "GRADIENT_COLUMNS", steps_per_block * B)
-    blocked = rnnlib.backward(G, cache)
-    for a, b in zip(list(whole[0]) + [whole[1]] + state_parts(whole[2]),
-                    list(blocked[0]) + [blocked[1]] + state_parts(blocked[2])):
-        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
-    weights = [w.copy() for w in weights]
-    f = lambda: _loss(cell, tuple(weights), X, h_0, G)
-    errors = rnnlib.check_gradients(f, weights, list(blocked[0]), list(rnnlib.weight_names(cell)))
-    assert max(err for _, err in errors) < 1e-6
-    errors = rnnlib.check_gradients(lambda: _loss(cell, tuple(weights), X, h_0, G), [X], [blocked[1]], ["X"])
-    assert max(err for _, err in errors) < 1e-6
+    _assert_same_backward_and_checked(cell, weights, X, h_0, G, whole, rnnlib.backward(G, cache))
 
 
 def test_transposed_stacks_and_transposes_across_its_bands():
-    """``loops.transposed`` copies 64 rows at a time: matrices of 200 (three bands and a short
-    one), 64 (exactly one) and 1 row, stacked, come out as np.concatenate(...).T, exactly (a
-    copy, no arithmetic), and C-contiguous (the backward loops' products need that)."""
-    from rnnlib.cells.loops import transposed
+    """``loops.transposed`` copies BAND rows at a time: matrices of three bands and a short one,
+    exactly one band, and 1 row, stacked, come out as np.concatenate(...).T, exactly (a copy,
+    no arithmetic), and C-contiguous (the backward loops' products need that)."""
+    from rnnlib.cells.loops import BAND, transposed
 
     rng = np.random.default_rng(0)
-    mats = [rng.standard_normal((n, 7)) for n in (200, 64, 1)]
+    mats = [rng.standard_normal((n, 7)) for n in (3 * BAND + 8, BAND, 1)]
     out = transposed(*mats)
     assert out.flags.c_contiguous
     np.testing.assert_array_equal(out, np.concatenate(mats).T)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_backward_takes_a_state_stored_column_by_column(problem, cell):
+    """``np.zeros((B, H)).T`` is an (H, B) state stored column by column, which a student can
+    easily write. The backward loops carry their gradient in an array shaped like the state,
+    and numpy's dot writes only into arrays stored row by row: backward crashed. With the
+    state's values the same, every gradient is the same, exactly."""
+    weights, X, h_0, G = problem(cell, T=4, D=3, H=5, B=2)
+    by_column = [np.asfortranarray(s) for s in state_parts(h_0)]
+    assert not by_column[0].flags.c_contiguous
+    by_column = tuple(by_column) if isinstance(h_0, tuple) else by_column[0]
+    expected = rnnlib.backward(G, rnnlib.forward(cell, weights, X, h_0)[1])
+    got = rnnlib.backward(G, rnnlib.forward(cell, weights, X, by_column)[1])
+    for a, b in zip(list(expected[0]) + [expected[1]] + state_parts(expected[2]),
+                    list(got[0]) + [got[1]] + state_parts(got[2])):
+        np.testing.assert_array_equal(b, a)

@@ -51,7 +51,8 @@ class Cell:
         holds the gradients of the pre-activations, gate by gate in the weights' order;
         ``hidden_gates[k]`` says what matrix ``k`` read on the hidden side at each step:
         ``None`` for ``h_{t-1}``, or a saved (T, H, B) gate ``g`` for ``g_t * h_{t-1}`` (the
-        GRU's candidate reads ``r * h``); ``dstate_0`` is shaped like the state.
+        GRU's candidate reads ``r * h``, the MGU's ``f * h``); ``dstate_0`` is shaped like the
+        state.
     bias_init : dict of str -> float
         Biases that do not start at zero (the LSTM's forget gate starts at 1).
     also_accepts : dict of int -> (str, tuple of int)

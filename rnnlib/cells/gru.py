@@ -109,7 +109,7 @@ def backward_loop(dhs, cache):
         # the factors that do not depend on the carried gradient, for the block's steps at once
         n = stop - start
         u, r, c = U[start:stop], R[start:stop], C[start:stop]
-        h = previous_states(h_0, cache.hs, start, stop)  # h_{t-1}, a view of hs after step 0
+        h = previous_states(h_0, cache.hs, start, stop)  # h_{t-1} (a view of hs, but for step 0)
         k_c, k_u, l_u, k_r = K_c[:n], K_u[:n], L_u[:n], K_r[:n]
         mul(c, c, k_c)                                 # da_c = dh k_c,  k_c = u (1 - c^2)
         sub(1.0, k_c, k_c)

@@ -4,12 +4,14 @@ The fast loops (``forward_loop``/``backward_loop`` in each cell module) run the 
 equations over a whole sequence. They all split each weight as ``W = [W_hid | W_in]`` (the
 columns acting on ``h`` and on ``x``) and hoist the input half out of the loop: ``W_in x_t + b``
 for every step is computed before the loop, by ``project``; only ``W_hid h`` stays inside.
+After the backward loop, ``rnnlib.bptt`` computes the inputs' gradients with
+``project_back``, the same products transposed.
 """
 
 import numpy as np
 
 __all__ = ["project", "project_back", "transposed", "previous_states", "reversed_blocks", "WIDE_BATCH",
-           "BLOCK_NUMBERS"]
+           "BLOCK_NUMBERS", "BAND"]
 
 # From this batch size on, the stacked product beats one big product with transposing copies
 # (measured with benchmarks/bench.py's sizes on two cores: about even at B = 16, 1.6x at 64).
@@ -37,8 +39,8 @@ def project(W_in, X, b):
 
 def project_back(W_in, dA):
     """``W_in.T @ dA[t]`` for every step at once: the gradients of the inputs, (T, D, B), from
-    the pre-activations' (T, G, B). The transpose of ``project``, with its two ways: one
-    product for a narrow batch, one BLAS call per step for a wide one."""
+    the pre-activation gradients, (T, G, B) for ``W_in`` (G, D). The transpose of ``project``,
+    with its two ways: one product for a narrow batch, one BLAS call per step for a wide one."""
     T, _, B = dA.shape
     if B >= WIDE_BATCH:
         return np.matmul(W_in.T, dA)
@@ -46,29 +48,32 @@ def project_back(W_in, dA):
     return np.ascontiguousarray(dX.reshape(T, B, -1).transpose(0, 2, 1))
 
 
+# rows per band in `transposed`: a band's BAND x n numbers stay in the cache while they are copied
+BAND = 64
+
+
 def transposed(*matrices):
     """``np.concatenate(matrices).T`` as a new C-contiguous array: (n, total rows) for matrices
     of n columns. The backward loops multiply by the transposed hidden halves of the weights.
 
-    Copied 64 rows at a time: numpy's copy of a whole transposed view steps across the rows of
-    one of the two arrays, a cache line per number, and at (2048, 512) took 4.1 ms in float32
-    instead of 0.55 ms (H = 512: a tenth of a backward pass at B = 1).
+    Copied ``BAND`` rows at a time: numpy's copy of a whole transposed view steps across the
+    rows of one of the two arrays, a cache line per number, and at (2048, 512) took 4.1 ms in
+    float32 instead of 0.55 ms in bands of 64 (H = 512: a tenth of a backward pass at B = 1).
     """
     out = np.empty((matrices[0].shape[1], sum(len(M) for M in matrices)), matrices[0].dtype)
     col = 0
     for M in matrices:
-        for i in range(0, len(M), 64):
-            band = M[i:i + 64]
+        for i in range(0, len(M), BAND):
+            band = M[i:i + BAND]
             out[:, col:col + len(band)] = band.T
             col += len(band)
     return out
 
 
-def previous_states(first, later, start=0, stop=None):
+def previous_states(first, later, start, stop):
     """The states that steps ``start`` to ``stop - 1`` read: ``first`` (H, B) for step 0, and
     ``later[t - 1]`` for step ``t``; (stop - start, H, B). A view of ``later`` when
     ``start > 0`` (no copy), else a new array."""
-    stop = len(later) if stop is None else stop
     if start > 0:
         return later[start - 1:stop - 1]
     return np.concatenate([first[None], later[:stop - 1]])
@@ -89,4 +94,3 @@ def reversed_blocks(T, H, B):
     and ``min(k, T)``, the size of a block's buffers."""
     k = max(1, BLOCK_NUMBERS // (H * B))
     return [(start, min(start + k, T)) for start in reversed(range(0, T, k))], min(k, T)
-

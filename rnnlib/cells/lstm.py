@@ -117,7 +117,7 @@ def backward_loop(dhs, cache, dc_T=None):
     M_if = np.empty((k, 2, H, B), dhs.dtype)
     for start, stop in blocks:
         # Every factor that does not depend on the carried gradients, for the block's steps at
-        # once: the walk over the steps is then six products, two additions and one GEMM.
+        # once: the walk over the steps is then five products, two additions and one GEMM.
         n = stop - start
         i_, f_, o_, g_, tc = I[start:stop], F[start:stop], O[start:stop], G[start:stop], TC[start:stop]
         p_o, k_, m_g, m_i, m_f = P_o[:n], K[:n], M_g[:n], M_if[:n, 0], M_if[:n, 1]

@@ -72,7 +72,8 @@ def forward_loop(weights, X, state_0, activation=None):
 
 
 def backward_loop(dhs, cache):
-    """Pre-activation gradients of ``f, c`` (2H, T, B), what each matrix read, and ``dh_0``.
+    """Pre-activation gradients of ``f, c`` (T, 2H, B), the gates on what each matrix read
+    (``f``: ``h_{t-1}``; ``c``: ``f * h_{t-1}``), and ``dh_0``.
 
     Backwards through ``h' = (1 - f) h + f c`` and ``c = tanh(W_h [f * h; x] + b_h)``; the gate
     reaches ``h'`` directly and through ``c``::
@@ -99,7 +100,7 @@ def backward_loop(dhs, cache):
         # the factors that do not depend on the carried gradient, for the block's steps at once
         n = stop - start
         f, c = F[start:stop], C[start:stop]
-        h = previous_states(h_0, cache.hs, start, stop)  # h_{t-1}, a view of hs after step 0
+        h = previous_states(h_0, cache.hs, start, stop)  # h_{t-1} (a view of hs, but for step 0)
         f1, k_c, m_h, m_c = F1[:n], K_c[:n], M_h[:n], M_c[:n]
         sub(1.0, f, f1)                                # 1 - f
         mul(c, c, k_c)                                 # da_c = dh k_c,  k_c = f (1 - c^2)
