@@ -134,9 +134,8 @@ def twin_run(torch, config):
     shape = (config.num_steps, config.hidden, config.batch_size)
     while step < config.steps:
         for X, Y in charlm.epoch_batches(train, config, epoch):
-            # the mask train_charlm draws at this step: the same generator, seeded by the step
-            keep = lm.dropout_mask(np.random.default_rng([config.seed, 2, step]), shape, config.dropout) \
-                if config.dropout else None
+            # the mask train_charlm draws at this step, from the same generator
+            keep = lm.dropout_mask(charlm.dropout_rng(config, step), shape, config.dropout) if config.dropout else None
             _, state = twin.step(opt, X, Y, state, config.clip, keep)
             step += 1
             if step == config.steps:

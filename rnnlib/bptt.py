@@ -53,7 +53,7 @@ import numpy as np
 
 from ._checks import as_float_array, check_activation, check_finite
 from .cells import get as get_cell
-from .cells.loops import project_back
+from .cells.loops import previous_states, project_back
 
 __all__ = ["forward", "backward", "infer", "Cache", "weight_names"]
 
@@ -166,11 +166,9 @@ def _gradients_from_preactivations(weights, dA, hidden_gates, h_0, hs, X):
         v = V[:, :n]
         v[H:] = X[t0:t1].transpose(1, 0, 2)
         v_h = v[:H].transpose(1, 0, 2)                   # (n, H, B): v_t of the block's steps
+        h_prev = previous_states(h_0, hs, t0, t1)        # h_{t-1}
         for r0, r1, gate in groups:
-            if t0 == 0:                                  # h_{t-1}
-                v_h[0], v_h[1:] = h_0, hs[:t1 - 1]
-            else:
-                v_h[:] = hs[t0 - 1:t1 - 1]
+            v_h[:] = h_prev
             if gate is not None:
                 v_h *= gate[t0:t1]
             out = dW[r0:r1] if t0 == 0 else part[r0:r1]

@@ -283,7 +283,7 @@ def sample(cell, params, vocab, prime, length, temperature=1.0, top_k=None, seed
     rng = np.random.default_rng(seed)
     state = zero_state(cell, W_y.shape[1], 1, W_y.dtype)
     for k in range(len(ids) + length - 1):
-        x = _inputs(E, W_y, np.array([[ids[k]]]))           # (1, D, 1)
+        x = _inputs(E, W_y, np.array([[ids[k]]]))                      # (1, D, 1)
         state = infer(cell, weights, x, state, activation=activation)
         if k >= len(ids) - 1:
             h = state if isinstance(state, np.ndarray) else state[0]

@@ -365,6 +365,8 @@ def _torch_mgu(torch, weights, tdtype):
             return torch.stack(out), h[None]
 
     return MGU()
+
+
 #: What ``against_torch`` times for each cell and library.
 TORCH_KINDS = ("forward", "forward+backward", "inference")
 

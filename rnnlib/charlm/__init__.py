@@ -28,7 +28,8 @@ from ..lm import init_lm, lm_loss_and_grads, lm_perplexity, zero_state
 from ..optim import Adam, clip_by_global_norm
 from ..text import TEXTS, Vocab, batches, load_text, split_text
 
-__all__ = ["Config", "Model", "train_charlm", "epoch_batches", "load_checkpoint", "save_checkpoint", "CheckpointError"]
+__all__ = ["Config", "Model", "train_charlm", "epoch_batches", "dropout_rng", "load_checkpoint", "save_checkpoint",
+           "CheckpointError"]
 
 
 @dataclass
@@ -106,6 +107,12 @@ def epoch_batches(ids, config, epoch):
     return batches(ids, config.batch_size, config.num_steps, config.order, rng)
 
 
+def dropout_rng(config, step):
+    """The generator of training step ``step``'s dropout mask: seeded by the run's seed and the
+    step alone, so that a resumed run draws the masks it would have drawn."""
+    return np.random.default_rng([config.seed, 2, step])
+
+
 def train_charlm(config, out=None, resume=None, progress=True):
     """Train (or go on training) a character language model.
 
@@ -157,9 +164,8 @@ def train_charlm(config, out=None, resume=None, progress=True):
             continue
         if not is_sequential:
             state = fresh()                            # unrelated chunks: start each from zero
-        dropout_rng = np.random.default_rng([config.seed, 2, model.step])   # resumable: from the step
         loss, grads, state = lm_loss_and_grads(config.cell, model.params, X, Y, state,
-                                               dropout=config.dropout, rng=dropout_rng)
+                                               dropout=config.dropout, rng=dropout_rng(config, model.step))
         clipped, _ = clip_by_global_norm(list(grads.values()), config.clip)
         model.optimizer.step(values, clipped)
         model.step, done = model.step + 1, done + 1
