@@ -1,4 +1,5 @@
-# The course's commands. The README's two: `make book` (build the book) and `make test`.
+# The course's commands. The README's two: `make book` (build the book) and `make test`;
+# `make test-fast` is the developer's loop.
 # Each creates the virtual environment .venv on first use and installs what it needs.
 
 PYTHON ?= python3
@@ -9,11 +10,12 @@ STAMP  := $(VENV)/.installed
 # of PyTorch. Where it cannot be installed, those tests skip with a reason.
 TORCH  ?= torch==2.13.0+cpu
 
-.PHONY: help book test demo lab notebooks assignments student-repo autograde feedback export grade bench system-deps clean
+.PHONY: help book test test-fast demo lab notebooks assignments student-repo autograde feedback export grade bench system-deps clean
 
 help:
 	@echo "make book         build the HTML book into _build/html (the main job)"
 	@echo "make test         run every test: rnnlib, notebooks (nbval), book, grading"
+	@echo "make test-fast    the developer's loop: rnnlib's and the grader's unit tests (under 2 minutes)"
 	@echo "make demo         a short demo of the cells in the terminal"
 	@echo "make notebooks    re-execute the chapters and solutions in place (authors)"
 	@echo "make lab          open JupyterLab on the assignments"
@@ -41,6 +43,11 @@ book: $(STAMP)
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest
+
+# The tests not marked slow: no notebooks (nbval), no book build, no browser, no grading round
+# trip through nbgrader and the sandbox, no siege, no students' repository.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests -m "not slow"
 
 demo: $(STAMP)
 	$(BIN)/python -m rnnlib.demo

@@ -3,12 +3,12 @@
     python benchmarks/bench.py            (or: make bench)
 
 1. The lectures' size (T=256, D=128, H=16, B=1), forward: rnnlib's sequence forward against
-   the lectures' per-step ``scan`` (``rnnlib.timing.LECTURE_STEPS``, the same code the book's
-   cost chapter times). Target: rnnlib at least 2x faster.
+   the lectures' per-step ``scan`` (each cell's ``lecture_step``, the same code the book's
+   cost chapter times, through ``rnnlib.comparisons``). Target: rnnlib at least 2x faster.
 2. Training size (B=64, T=256, D=128, H=128), float32 and float64, forward,
    forward+backward and inference, against PyTorch on the CPU (``torch.nn.RNN``/``GRU``/``LSTM``
    with autograd; inference under ``torch.no_grad`` against ``rnnlib.infer``) when PyTorch is
-   installed: ``rnnlib.timing.against_torch``, the measurement the book's cost chapter shows.
+   installed: ``rnnlib.comparisons.against_torch``, the measurement the book's cost chapter shows.
    PyTorch's GRU is a different variant (reset gate after the matrix product) of the same cost
    class; PyTorch has no MGU, so the MGU is compared with our MGU written in PyTorch
    operations and differentiated by autograd; ``torch.nn.LSTM`` computes exactly our LSTM.
@@ -24,6 +24,10 @@
    {1, 64} (T=256, D=128), float32 and float64. Target: no slower anywhere. Each point is the
    median of the rounds' ratios (``timing.paired_ratios``: each round times both libraries),
    with their range, so that a ratio near 1 shows whether the machine's noise could flip it.
+6. The constants that choose a fast path, timed on either side: ``loops.transposed``'s banded
+   copy against numpy's copy of a transposed view (``BAND``); the gradient sums in blocks of
+   ``GRADIENT_COLUMNS`` columns against larger blocks and one block; the input projection's two
+   ways around ``WIDE_BATCH``.
 
 PyTorch gets as many threads as numpy's BLAS: ``torch.set_num_threads`` is given
 ``OPENBLAS_NUM_THREADS``, or the CPU count, which is what OpenBLAS starts by default.
@@ -38,8 +42,14 @@ from pathlib import Path
 import numpy as np
 
 import rnnlib
+from rnnlib import comparisons, timing
 from rnnlib import roofline as roofline_
-from rnnlib import timing
+from rnnlib.cells import gradients, loops
+
+try:
+    import torch
+except ImportError:
+    torch = None
 
 REPORT = Path(__file__).resolve().parent / "reports"
 
@@ -55,9 +65,9 @@ def table(title, header, rows):
 
 
 def lecture_size():
-    res = timing.scan_vs_forward(T=256, D=128, H=16, B=1, repeat=21)
+    res = comparisons.scan_vs_forward(T=256, D=128, H=16, B=1, repeat=21)
     rows = []
-    for cell in timing.LECTURE_STEPS:
+    for cell in dict.fromkeys(c for c, _ in res):
         s, f = res[(cell, "scan")], res[(cell, "forward")]
         rows.append((cell, f"{s.median * 1e3:.3f}", f"{f.median * 1e3:.3f}", f"{s.median / f.median:.2f}x",
                      "met" if s.median / f.median >= 2 else "not met"))
@@ -67,20 +77,22 @@ def lecture_size():
 
 def against_torch():
     T, D, H, B = 256, 128, 128, 64
-    measured, info = timing.against_torch((np.float32, np.float64), T=T, D=D, H=H, B=B, repeat=7)
+    measured, info = comparisons.against_torch(torch, (np.float32, np.float64), T=T, D=D, H=H, B=B, repeat=7)
     if info is None:
         msg = "### 2. Against PyTorch\n\nskipped: PyTorch is not installed\n"
         print(msg)
         return msg
     rows = []
     for dtype in ("float32", "float64"):
-        for cell, module in timing.TORCH_MODULES.items():
-            row = [dtype, f"{cell} ({module if cell == 'mgu' else 'nn.' + module})"]
-            for kind in timing.TORCH_KINDS:
-                ours, theirs = (measured[(dtype, cell, who, kind)].median for who in ("rnnlib", "torch"))
-                row += [f"{ours * 1e3:.1f}", f"{theirs * 1e3:.1f}", f"{ours / theirs:.2f}"]
+        for cell, twin in info["twins"].items():
+            row = [dtype, f"{cell} ({twin})"]
+            for kind in comparisons.TORCH_KINDS:
+                ours = measured[(dtype, cell, "rnnlib", kind)].median
+                theirs = measured[(dtype, cell, "torch", kind)].median if twin != comparisons.NO_TWIN else None
+                row += [f"{ours * 1e3:.1f}", "-" if theirs is None else f"{theirs * 1e3:.1f}",
+                        "-" if theirs is None else f"{ours / theirs:.2f}"]
             rows.append(row)
-    header = ["dtype", "cell"] + [f"{kind} {what}" for kind in timing.TORCH_KINDS
+    header = ["dtype", "cell"] + [f"{kind} {what}" for kind in comparisons.TORCH_KINDS
                                   for what in ("rnnlib (ms)", "torch (ms)", "ratio")]
     text = table(f"2. Training size (T={T}, D={D}, H={H}, B={B}) against PyTorch {info['version']} "
                  f"({info['threads']} threads, as many as numpy's BLAS)", header, rows)
@@ -91,7 +103,7 @@ def against_torch():
 def scaling():
     Ts, Hs = [64, 128, 256, 512, 1024], [16, 64, 256]
     cells = tuple(rnnlib.CELLS)
-    by_T = timing.forward_sweep("T", Ts, repeat=9)
+    by_T = comparisons.forward_sweep("T", Ts, repeat=9)
     rows = []
     for cell, ts in by_T.items():
         fixed, per_step, worst = timing.fit_line(Ts, ts)
@@ -100,12 +112,12 @@ def scaling():
     text = table("3a. Forward time (ms) against T (D=128, H=16, B=1); least-squares line time = fixed + "
                  "per step * T, and the largest distance of a median from it",
                  ("cell", *[f"T={T}" for T in Ts], "per step (µs)", "fixed (ms)", "off the line (%)"), rows)
-    by_H = timing.forward_sweep("H", Hs, base={"T": 128}, repeat=7)
+    by_H = comparisons.forward_sweep("H", Hs, base={"T": 128}, repeat=7)
     rows = [(cell, *[f"{t.median * 1e3:.2f}" for t in ts]) for cell, ts in by_H.items()]
     text += table("3b. Forward time (ms) against H (T=128, D=128, B=1)", ("cell", *[f"H={H}" for H in Hs]), rows)
     rows = []
     for cell in cells:
-        w, X, h_0 = timing.make_problem(cell, 256, 128, 128, 64)
+        w, X, h_0 = comparisons.make_problem(cell, 256, 128, 128, 64)
         hs, cache = rnnlib.forward(cell, w, X, h_0)
         saved = sum(a.nbytes for a in cache.saved.values()) + hs.nbytes
         rows.append((cell, f"{hs.nbytes / 2**20:.1f}", f"{saved / 2**20:.1f}", f"{X.nbytes / 2**20:.1f}"))
@@ -120,7 +132,7 @@ def inference():
     rows = []
     for cell in rnnlib.CELLS:
         for T in (256, 1024):
-            w, X, h_0 = timing.make_problem(cell, T, 128, 128, 64)
+            w, X, h_0 = comparisons.make_problem(cell, T, 128, 128, 64)
             fwd = lambda: rnnlib.forward(cell, w, X, h_0)
             inf = lambda: rnnlib.infer(cell, w, X, h_0)
             mem_f, mem_i = timing.peak_memory(fwd), timing.peak_memory(inf)
@@ -161,13 +173,14 @@ def grid_against_torch():
     rows, ratios = [], []
     for H in (16, 128, 512):
         for B in (1, 64):
-            measured, info = timing.against_torch((np.float32, np.float64), T=T, D=D, H=H, B=B, repeat=7,
-                                                  kinds=("forward+backward",))
+            measured, info = comparisons.against_torch(torch, (np.float32, np.float64), T=T, D=D, H=H, B=B,
+                                                       repeat=7, kinds=("forward+backward",))
             if info is None:
                 return "### 5. Grid against PyTorch\n\nskipped: PyTorch is not installed\n"
+            cells = [c for c, twin in info["twins"].items() if twin != comparisons.NO_TWIN]
             row = [H, B]
             for dtype in ("float32", "float64"):
-                for cell in rnnlib.CELLS:
+                for cell in cells:
                     r = timing.paired_ratios(measured[(dtype, cell, "rnnlib", "forward+backward")],
                                              measured[(dtype, cell, "torch", "forward+backward")])
                     ratios.append(r)
@@ -175,7 +188,7 @@ def grid_against_torch():
                     row.append(f"**{entry}**" if r.median > 1 else entry)
             rows.append(row)
             print(row, flush=True)
-    header = ["H", "B"] + [f"{cell} {dtype}" for dtype in ("float32", "float64") for cell in rnnlib.CELLS]
+    header = ["H", "B"] + [f"{cell} {dtype}" for dtype in ("float32", "float64") for cell in cells]
     text = table(f"5. Forward+backward, rnnlib time / PyTorch time: the median of the rounds' ratios, and "
                  f"their range (T={T}, D={D}; PyTorch {info['version']}, {info['threads']} threads; the MGU "
                  "against our MGU in PyTorch autograd)", header, rows)
@@ -185,11 +198,61 @@ def grid_against_torch():
                    "round.\n")
 
 
+def fast_paths():
+    """The constants that choose a fast path (``rnnlib.cells.loops``, ``rnnlib.cells.gradients``),
+    timed on either side of the choice."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for n, m in ((2048, 512), (512, 128)):                     # the LSTM's W_hid at H = 512 and 128
+        for dtype in (np.float32, np.float64):
+            W = rng.standard_normal((n, m)).astype(dtype)
+            t = timing.compare({"banded": lambda: loops.transposed(W),
+                                "numpy": lambda: np.ascontiguousarray(W.T)}, repeat=9)
+            rows.append((f"transposed copy of a ({n}, {m}) {np.dtype(dtype).name} matrix: BAND = {loops.BAND} rows "
+                         "against numpy's copy", f"{t['banded'].median * 1e3:.3f}", f"{t['numpy'].median * 1e3:.3f}",
+                         f"{t['numpy'].median / t['banded'].median:.2f}"))
+    for H in (256, 512):
+        w, X, h_0 = comparisons.make_problem("lstm", 256, 128, H, 64)
+        _, cache = rnnlib.forward("lstm", w, X, h_0)
+        dA, gates, _ = cache.cell.backward_loop(np.ones_like(cache.hs), cache)
+
+        def sums(columns):
+            def run():
+                old, gradients.GRADIENT_COLUMNS = gradients.GRADIENT_COLUMNS, columns
+                try:
+                    gradients.weight_gradients(cache, dA, gates)
+                finally:
+                    gradients.GRADIENT_COLUMNS = old
+            return run
+
+        choices = {c: sums(c) for c in (gradients.GRADIENT_COLUMNS, 4 * gradients.GRADIENT_COLUMNS, 256 * 64)}
+        t = timing.compare(choices, repeat=7)
+        base = t[gradients.GRADIENT_COLUMNS].median
+        for c in list(choices)[1:]:
+            what = "one block (all 256 steps)" if c == 256 * 64 else f"blocks of {c} columns"
+            rows.append((f"LSTM weight gradients, H = {H}, B = 64, T = 256: GRADIENT_COLUMNS = "
+                         f"{gradients.GRADIENT_COLUMNS} against {what}", f"{base * 1e3:.1f}",
+                         f"{t[c].median * 1e3:.1f}", f"{t[c].median / base:.2f}"))
+    for B in (loops.WIDE_BATCH // 2, 2 * loops.WIDE_BATCH):
+        W_in, X = rng.standard_normal((512, 128)), rng.standard_normal((256, 128, B))
+        b = np.zeros((512, 1))
+        stacked = lambda: np.matmul(W_in, X) + b
+        one = lambda: np.ascontiguousarray(X.transpose(0, 2, 1).reshape(-1, 128).dot(W_in.T)
+                                           .reshape(256, B, -1).transpose(0, 2, 1)) + b
+        t = timing.compare({"chosen": lambda: loops.project(W_in, X, b), "stacked": stacked, "one": one}, repeat=9)
+        other = "stacked" if B < loops.WIDE_BATCH else "one"
+        rows.append((f"input projection, (512, 128) by (256, 128, {B}): the way project takes at B = {B} "
+                     f"(WIDE_BATCH = {loops.WIDE_BATCH}) against the other", f"{t['chosen'].median * 1e3:.2f}",
+                     f"{t[other].median * 1e3:.2f}", f"{t[other].median / t['chosen'].median:.2f}"))
+    return table("6. Fast paths: each choice against its alternative (ms; ratio > 1: the choice is faster)",
+                 ("choice", "chosen (ms)", "alternative (ms)", "alternative / chosen"), rows)
+
+
 def main():
     info = timing.machine_info()
     header = "## Machine\n\n" + "\n".join(f"- {k}: {v}" for k, v in info.items()) + "\n"
     print(header)
-    parts = [header, lecture_size(), against_torch(), scaling(), roofline(), grid_against_torch()]
+    parts = [header, lecture_size(), against_torch(), scaling(), roofline(), grid_against_torch(), fast_paths()]
     REPORT.mkdir(exist_ok=True)
     (REPORT / "report.md").write_text("# rnnlib benchmarks\n\n" + "\n".join(parts))
     (REPORT / "machine.json").write_text(json.dumps(info, indent=2))

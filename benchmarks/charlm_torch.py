@@ -7,10 +7,10 @@
    detached), the same initial weights (``rnnlib.lm.init_lm``, copied into torch), the same
    optimiser (Adam, the same settings) and clipping (global norm), the same dropout masks
    (``rnnlib.lm.dropout_mask`` from the same per-step seeds), the same number of steps: the
-   command line's default run, in float64. The LSTM twin is
-   ``torch.nn.LSTM`` (the same equations as ours); PyTorch has no GRU of our form (``nn.GRU``
-   applies the reset gate after the product), so the GRU twin is our equations written in
-   torch, step by step. The two validation perplexities must agree
+   command line's default run, in float64. The twin is the cell's own (``Cell.torch_twin``): the
+   LSTM's is ``torch.nn.LSTM`` (the same equations as ours); PyTorch has no GRU of our form
+   (``nn.GRU`` applies the reset gate after the product), so the GRU twin is our equations
+   written in torch, step by step. The two validation perplexities must agree
    within 5%: that checks the numpy training end to end (a wrong gradient anywhere would
    train differently).
 2. **Throughput** in characters per second of one training step (forward, loss, backward,
@@ -31,7 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnlib import charlm, lm, text
+from rnnlib import CELLS, charlm, lm, text
+from rnnlib.cells.rnn import TRAINED_ACTIVATION
 from rnnlib.optim import Adam, clip_by_global_norm
 
 REPORT = Path(__file__).resolve().parent / "reports"
@@ -45,60 +46,58 @@ def _torch():
 
 
 class TorchTwin:
-    """Our language model in PyTorch, from the same initial parameters (one-hot input)."""
+    """Our language model in PyTorch, from the same initial parameters (one-hot input).
 
-    def __init__(self, torch, cell, params, dtype, fused_gru=False):
-        self.torch, self.cell = torch, cell
+    The cell is its PyTorch twin (``rnnlib.CELLS[cell].torch_twin``): its ``layer`` (``nn.LSTM``
+    with our weights) where that computes our cell exactly, or with ``fast`` (PyTorch's fastest
+    path, for timing: ``nn.GRU`` is another GRU); else its ``step``, our equations in torch
+    operations, one step at a time (our GRU).
+    """
+
+    def __init__(self, torch, cell, params, dtype, fast=False):
+        self.torch, self.spec = torch, CELLS[cell]
         t = lambda a: torch.tensor(a, dtype=dtype, requires_grad=True)
         self.V, self.H = params["W_y"].shape
         self.W_y, self.b_y = t(params["W_y"]), t(params["b_y"][:, 0])
-        if cell == "lstm" or fused_gru:
-            mod = torch.nn.LSTM if cell == "lstm" else torch.nn.GRU
-            self.rnn = mod(self.V, self.H).to(dtype)
-            if cell == "lstm":
-                from rnnlib.interop import lstm_to_torch
-                w = tuple(params[k] for k in lm.param_names("lstm", False)[:8])
-                for name, value in lstm_to_torch(w).items():
-                    getattr(self.rnn, name).data.copy_(torch.tensor(value, dtype=dtype))
-                self.rnn.bias_hh_l0.requires_grad_(False)   # ours has one bias per gate: it is in bias_ih
+        weights = tuple(params[k].astype(np.dtype(str(dtype).split(".")[-1])) for k in self.spec.weight_names)
+        self.options = self.spec.loop_options(activation=TRAINED_ACTIVATION)
+        twin = self.spec.torch_twin
+        if fast or twin.exact:
+            self.rnn = twin.layer(torch, weights, **self.options)
+            for name, p in self.rnn.named_parameters():
+                if name.startswith("bias_hh"):      # ours has one bias per gate: it is in bias_ih
+                    p.requires_grad_(False)
             self.weights = [p for p in self.rnn.parameters() if p.requires_grad]
         else:
             self.rnn = None
-            self.weights = [t(params[k]) for k in lm.param_names(cell, False)[:-2]]
+            self.weights = [t(w) for w in weights]
         self.params = self.weights + [self.W_y, self.b_y]
 
     def forward(self, X_ids, state, keep=None):
-        """Logits (T, B, V) and the final state; ``state`` is torch tensors (B, H); ``keep`` is
-        the dropout multiplier (T, H, B) in numpy, or None."""
+        """Logits (T, B, V) and the final state (``zero_state``'s shapes); ``keep`` is the dropout
+        multiplier (T, H, B) in numpy, or None."""
         torch = self.torch
         x = torch.nn.functional.one_hot(torch.as_tensor(X_ids), self.V).to(self.W_y.dtype)  # (T, B, V)
         if self.rnn is not None:
             hs, state = self.rnn(x, state)
-        else:                                           # our GRU, row form: h' = u c + (1 - u) h
-            W_u, W_r, W_c, b_u, b_r, b_c = self.weights
-            h, out = state, []
+        else:                                           # the twin's step, columns = the batch
+            out = []
             for x_t in x:
-                hx = torch.cat([h, x_t], 1)
-                u = torch.sigmoid(hx @ W_u.T + b_u[:, 0])
-                r = torch.sigmoid(hx @ W_r.T + b_r[:, 0])
-                c = torch.tanh(torch.cat([r * h, x_t], 1) @ W_c.T + b_c[:, 0])
-                h = u * c + (1 - u) * h
-                out.append(h)
-            hs, state = torch.stack(out), h
+                h, state = self.spec.torch_twin.step(torch, [x_t.T, state], self.weights, **self.options)
+                out.append(h.T)
+            hs = torch.stack(out)
         if keep is not None:
             hs = hs * torch.as_tensor(keep.transpose(0, 2, 1), dtype=hs.dtype)
         return hs @ self.W_y.T + self.b_y, state
 
     def zero_state(self, B):
-        """Zeros shaped as the model carries its state: (B, H) for the stepwise GRU, (1, B, H)
-        for PyTorch's modules (the LSTM's a pair)."""
-        zeros = lambda *shape: self.torch.zeros(*shape, self.H, dtype=self.W_y.dtype)
-        if self.rnn is None:
-            return zeros(B)
-        return (zeros(1, B), zeros(1, B)) if self.cell == "lstm" else zeros(1, B)
+        """Zeros shaped as the model carries its state: (H, B) parts for the step, (1, B, H)
+        parts for PyTorch's modules (the LSTM's a pair)."""
+        shape = (self.H, B) if self.rnn is None else (1, B, self.H)
+        return self.spec.pack_state([self.torch.zeros(*shape, dtype=self.W_y.dtype) for _ in self.spec.state_names])
 
     def detach(self, state):
-        return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
+        return self.spec.pack_state([s.detach() for s in self.spec.unpack_state(state)])
 
     def step(self, opt, X, Y, state, clip, keep=None):
         torch = self.torch
@@ -157,8 +156,7 @@ def throughput(torch, config, dtype, repeat=15):
         _, grads, _ = lm.lm_loss_and_grads(config.cell, params, X, Y, state)
         adam.step(values, clip_by_global_norm(list(grads.values()), config.clip)[0])
 
-    twin = TorchTwin(torch, config.cell, params, torch.float32 if dtype == np.float32 else torch.float64,
-                     fused_gru=True)
+    twin = TorchTwin(torch, config.cell, params, torch.float32 if dtype == np.float32 else torch.float64, fast=True)
     opt = torch.optim.Adam(twin.params, lr=config.lr)
     t_state = twin.zero_state(config.batch_size)
     torch_step = lambda: twin.step(opt, X, Y, t_state, config.clip)

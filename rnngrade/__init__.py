@@ -1,7 +1,7 @@
 """rnngrade: the course's grader, which computes the verdict outside the student's kernel.
 
-- ``specs``       what each graded part is tested on, with rnnlib's reference (instructor side);
-                  assignment 5's (the character-level language model) in ``specs_charlm``
+- ``specs``       what each graded part is tested on, with rnnlib's reference (instructor side):
+                  a module per assignment
 - ``secret``      the course secret from which the hidden cases' inputs derive
 - ``harness``     runs a submission's cells in its own process and hands results out as data
 - ``wire``        the plain-data encoding between the two

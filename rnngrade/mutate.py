@@ -9,7 +9,7 @@ is. Each mutant is graded by the real grader: ``rnngrade.runner.grade_notebook``
 ``python -m rnngrade autograde`` makes for every submission (out of kernel, in the sandbox
 unless told otherwise), on the release filled in with the solutions as a student would hand it
 in. A mutant is *killed* when it loses points. One that scores full marks is a *survivor*:
-either the hidden cases miss a mistake a student could make (then ``rnngrade/specs.py`` needs a
+either the hidden cases miss a mistake a student could make (then ``rnngrade/specs/`` needs a
 better case), or it computes the same thing as the solution, an *equivalent* mutant (``a >= 0``
 -> ``a > 0`` in the sigmoid, whose two branches agree at 0). Equivalent mutants are listed,
 each with the reason why no case can kill it, in ``equivalent_mutants.toml`` next to this
@@ -28,7 +28,7 @@ It grades every mutant (or a sample of N per assignment), prints the mutation sc
 assignment and every survivor as an entry for the list of equivalent mutants (to be added only
 with a reason, after checking that no input can tell it from the solution), and exits 1 if a
 mutant survived or the list is out of date. The test suite grades a seeded sample
-(``tests/test_grading_mutants.py``; ``RNNGRADE_MUTANTS=all`` grades every mutant).
+(``tests/grading/test_grading_mutants.py``; ``RNNGRADE_MUTANTS=all`` grades every mutant).
 """
 
 import argparse

@@ -93,7 +93,7 @@ def _ensure_in_gradebook(course, spec):
         expected = {p.grade_id: float(p.points) for p in spec.parts}
         if cells != expected:
             raise RuntimeError(f"the grade cells of solutions/{spec.name} {cells} do not match the "
-                               f"grader's spec {expected} (rnngrade/specs.py)")
+                               f"grader's spec {expected} (rnngrade/specs/)")
 
 
 SHOWN_FAILURES = 6          # a part's verdict lists its first failures, and says how many it leaves out

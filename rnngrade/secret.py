@@ -1,6 +1,6 @@
 """The course secret, from which the hidden cases' inputs derive (instructor side).
 
-The seeds written in ``rnngrade/specs.py`` are public: they are *case numbers*. With a secret,
+The seeds written in ``rnngrade/specs/`` are public: they are *case numbers*. With a secret,
 the random inputs of hidden case ``n`` of part ``p`` (its grade id) of assignment ``a`` are drawn
 from ::
 

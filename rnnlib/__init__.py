@@ -5,7 +5,8 @@ Pure numpy, column-vector convention (``x_t`` is (D, B), ``h_t`` is (H, B), ``X`
 
 - ``activations``  stable sigmoid, tanh, derivatives
 - ``cells``        the vanilla RNN, GRU, MGU and LSTM, each described in one place (``CELLS``):
-                   its step ``cell([x, state], weights) -> (y, state)`` and its fast loops
+                   its weights' layout, its step ``cell([x, state], weights) -> (y, state)``,
+                   its fast loops, the lectures' per-step code and a PyTorch twin
 - ``scan``         unroll a step function over a sequence (the lectures' ``scan``)
 - ``lecture``      the lectures' seed-10 set-up and published numbers
 - ``bptt``         sequence forward and backward (backprop through time)
@@ -15,6 +16,8 @@ Pure numpy, column-vector convention (``x_t`` is (D, B), ``h_t`` is (H, B), ``X`
 - ``text``, ``lm``, ``ngram``, ``charlm``   language modelling: text to ids, the character
                    model (truncated BPTT, perplexity, sampling), n-gram baselines, the command line
 - ``timing``       honest timing helpers
+- ``comparisons``  the cells timed against the lectures' code and against PyTorch
+- ``roofline``     FLOPs, the large-GEMM rate and where the time goes
 - ``interop``      PyTorch layout and the row-vector form
 - ``grading``      array checks with precise feedback
 """
@@ -30,7 +33,7 @@ from .losses import mse, readout_backward, readout_forward, softmax_cross_entrop
 from .optim import SGD, Adam, clip_by_global_norm, clip_elementwise
 from .scan import scan
 from .train import evaluate, init_model, loss_and_grads, predict, train
-from . import grading, interop, lm, ngram, text, timing  # noqa: F401  (modules used by name: rnnlib.lm...)
+from . import comparisons, grading, interop, lm, ngram, text, timing  # noqa: F401  (modules used by name: rnnlib.lm...)
 
 __version__ = "0.1.0"
 

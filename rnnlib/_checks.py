@@ -8,6 +8,8 @@ call these helpers.
 
 import numpy as np
 
+from .activations import ACTIVATIONS
+
 
 def as_float_array(a, name, ndim, what):
     """``np.asarray`` that insists on ``ndim`` dimensions and a floating dtype."""
@@ -40,6 +42,8 @@ def check_finite(arr, name):
 
 
 def check_activation(activation):
-    if activation not in ("sigmoid", "tanh"):
-        raise ValueError(f"activation must be 'sigmoid' or 'tanh'; got {activation!r}")
+    """``activation``, if it is None (the cell's default) or one of ``ACTIVATIONS``; else ``ValueError``.
+    (Only the vanilla RNN has one; the other cells accept and ignore it.)"""
+    if activation is not None and activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be {' or '.join(map(repr, ACTIVATIONS))}; got {activation!r}")
     return activation

@@ -13,7 +13,11 @@ the commonest bugs in hand-written backprop (see the book's chapter on common mi
 
 import numpy as np
 
-__all__ = ["sigmoid", "tanh", "sigmoid_grad_from_output", "tanh_grad_from_output"]
+__all__ = ["sigmoid", "tanh", "sigmoid_grad_from_output", "tanh_grad_from_output", "lecture_sigmoid", "ACTIVATIONS"]
+
+#: The nonlinearities a cell's ``activation`` option may name (the vanilla RNN's ``g``), the
+#: lectures' sigmoid first.
+ACTIVATIONS = ("sigmoid", "tanh")
 
 
 def sigmoid(x):
@@ -51,6 +55,13 @@ def sigmoid(x):
     np.copyto(s, 1.0, where=x >= 0)        # numerator: 1 where x >= 0, e elsewhere
     np.divide(s, denominator, out=s)
     return s
+
+
+def lecture_sigmoid(a):
+    """The sigmoid of the lectures' per-step code that the cost chapter times
+    (``Cell.lecture_step``): ``(1 + tanh(a / 2)) / 2``, free of overflow, in the same cost class
+    as their ``1 / (1 + exp(-a))`` (one transcendental call and a few element-wise operations)."""
+    return 0.5 * (1.0 + np.tanh(0.5 * a))
 
 
 def tanh(x):

@@ -37,11 +37,11 @@ cheapest spelling of each operation:
 
 The backward pass mirrors this: the loop only carries the gradient of the state and records
 the gradient of every pre-activation, ``dA[t]``, each step's in one contiguous (G H, B) block
-(the loop's writes and its product then run on adjacent numbers; with the steps interleaved,
-at H = 128, B = 64, the loop's writes took four to eight times as long). The weight gradients
-and ``dX`` are products over all time steps after the loop: ``dX`` is ``project`` backwards,
-and the weight gradients are one product per block of steps for each group of matrices that
-read the same vector.
+(the loop's writes and its product then run on adjacent numbers, several times faster than
+with the steps interleaved). The weight gradients and ``dX`` are products over all time steps
+after the loop, the cell's ``gradients`` (``rnnlib.cells.gradients``): ``dX`` is ``project``
+backwards, and the weight gradients are one product per block of steps for each group of
+matrices that read the same vector.
 
 Gradients of pre-activations use the activated values from the cache
 (``sigmoid' = g (1 - g)`` for a gate ``g``, ``tanh' = 1 - c**2``).
@@ -52,8 +52,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._checks import as_float_array, check_activation, check_finite
-from .cells import get as get_cell
-from .cells.loops import previous_states, project_back
+from .cells import Cell, get as get_cell
 
 __all__ = ["forward", "backward", "infer", "Cache", "weight_names"]
 
@@ -64,34 +63,33 @@ class Cache:
 
     Attributes
     ----------
-    cell : str
-        The cell's name, e.g. "gru" (``rnnlib.cells.CELLS[cell]`` describes it).
+    cell : rnnlib.cells.Cell
+        The cell, e.g. ``rnnlib.CELLS["gru"]``.
     weights : tuple of ndarray
-        The cell's weights in the lectures' order (for the RNN: ``(W_h, b_h)``).
-    n_given : int
-        Length of the tuple the caller passed (6 when the RNN got the lecture's 6-tuple), so
-        that the gradients come back in the same shape of tuple.
+        The cell's weights in its own order (for the RNN: ``(W_h, b_h)``).
+    given_shapes : tuple or None
+        The shapes of the tuple the caller passed, when it was another tuple the cell reads
+        (the RNN's lecture 6-tuple), so that the gradients come back in that tuple's shape.
     X : ndarray, shape (T, D, B)
     state_0 : tuple of ndarray
         The initial state's parts, each (H, B): ``(h_0,)``, or ``(h_0, c_0)`` for the LSTM.
     hs : ndarray, shape (T, H, B)
         ``hs[t]`` is the hidden state after step ``t``.
     saved : dict of str -> ndarray, each (T, H, B)
-        What the cell's fast forward kept (``rnnlib.cells.CELLS[cell].saved_names``): GRU
-        ``u, r, c``; MGU ``f, c``; LSTM ``i, f, o, g, c, tanh_c``; RNN none (``hs`` are its
-        activations).
-    activation : str
-        The vanilla RNN's ``g``.
+        What the cell's fast forward kept (``cell.saved_names``): GRU ``u, r, c``; MGU
+        ``f, c``; LSTM ``i, f, o, g, c, tanh_c``; RNN none (``hs`` are its activations).
+    options : dict
+        The cell's options as the forward ran (the vanilla RNN's ``activation``).
     """
 
-    cell: str
+    cell: Cell
     weights: tuple
-    n_given: int
+    given_shapes: tuple
     X: np.ndarray
     state_0: tuple
     hs: np.ndarray
     saved: dict = field(default_factory=dict)
-    activation: str = "sigmoid"
+    options: dict = field(default_factory=dict)
 
     @property
     def h_0(self):
@@ -101,102 +99,28 @@ class Cache:
     @property
     def final_state(self):
         """The state after the last step, as the cell carries it: ``h_T``, or ``(h_T, c_T)``."""
-        spec = get_cell(self.cell)
-        return spec.pack_state(spec.final_state(self.hs, self.saved))
-
-
-# The weight gradients are sums over steps, taken a block of steps at a time: each block's da_t
-# and [v_t; x_t] are laid side by side in buffers of the block's size, reused from block to
-# block, instead of in arrays the size of the whole sequence (at H = 512, B = 64, T = 256 those
-# were 100 MB and more). Blocks of 4096 columns (steps x batch) were the fastest measured: at
-# H = 512, B = 64 the LSTM's gradients took 660 ms in blocks of 4096, 801 in blocks of 8192 and
-# 1000 in one block for all 256 steps; at H = 256 smaller blocks lost up to 6%.
-GRADIENT_COLUMNS = 4096
-
-
-def _gradients_from_preactivations(weights, dA, hidden_gates, h_0, hs, X):
-    """Weight, bias and input gradients from the pre-activation gradients of all steps.
-
-    For a matrix ``W = [W_hid | W_in]`` with bias ``b``, and ``a_t = W [v_t; x_t] + b``
-    (``v_t`` is what it reads on the hidden side: ``h_{t-1}``, or ``g_t * h_{t-1}`` for a
-    saved gate ``g``; see ``Cell.backward_loop``)::
-
-        dW = sum_t da_t [v_t; x_t]^T,   db = sum_t da_t 1,   dx_t = sum over the matrices of W_in^T da_t
-
-    ``dA`` is (T, G H, B), the matrices' rows in the weights' order (the cells' backward loops
-    write it so, each step's block in one piece). For a block of ``n`` steps, the ``da_t`` are
-    laid side by side as a (G H, n B) matrix (copied, or at B = 1 a view of ``dA``), and so are
-    the ``[v_t; x_t]``: the block's part of each sum is then one matrix product, one for each
-    group of matrices that read the same ``v`` (the LSTM's four, the GRU's u and r).
-    ``hidden_gates[k]`` is None or the gate on matrix ``k``'s ``v``; ``h_0`` (H, B) and ``hs``
-    (T, H, B) give ``h_{t-1}``; ``X`` is (T, D, B).
-    """
-    G = len(weights) // 2
-    H = h_0.shape[0]
-    T, D, B = X.shape
-    steps = max(1, min(T, GRADIENT_COLUMNS // B))
-    groups, k = [], 0                                   # (first row, end row, gate) per product
-    while k < G:
-        j = k + 1
-        while j < G and hidden_gates[j] is hidden_gates[k]:
-            j += 1
-        groups.append((k * H, j * H, hidden_gates[k]))
-        k = j
-    dW = np.empty((G * H, H + D), dA.dtype)              # the first block's products, then the sums
-    part = np.empty_like(dW) if steps < T else None     # a later block's products
-    # db is summed in float64: at B = 1 each row's sum runs along a strided axis, where numpy
-    # adds one number at a time instead of pairwise
-    db = np.zeros((G * H, 1))
-    dA_block = np.empty((G * H, steps, B), dA.dtype) if B > 1 else None
-    V = np.empty((H + D, steps, B), dA.dtype)           # [v_t; x_t] for a block's steps
-    for t0 in range(0, T, steps):
-        t1 = min(t0 + steps, T)
-        n = t1 - t0
-        if B == 1:
-            # dA[t0:t1, :, 0] is an (n, G H) matrix stored row by row: its transpose is already
-            # the da_t side by side, a matrix BLAS reads as it is
-            q = dA[t0:t1, :, 0].T
-        else:
-            # the steps' (G H, B) blocks side by side, in the buffer (for a short last block, a
-            # view whose rows are `steps` B apart: np.matmul hands BLAS that stride)
-            q = dA_block[:, :n]
-            q[:] = dA[t0:t1].transpose(1, 0, 2)
-            q = q.reshape(G * H, n * B)
-        db += q.sum(axis=1, keepdims=True, dtype=np.float64)
-        v = V[:, :n]
-        v[H:] = X[t0:t1].transpose(1, 0, 2)
-        v_h = v[:H].transpose(1, 0, 2)                   # (n, H, B): v_t of the block's steps
-        h_prev = previous_states(h_0, hs, t0, t1)        # h_{t-1}
-        for r0, r1, gate in groups:
-            v_h[:] = h_prev
-            if gate is not None:
-                v_h *= gate[t0:t1]
-            out = dW[r0:r1] if t0 == 0 else part[r0:r1]
-            np.matmul(q[r0:r1], v.reshape(H + D, n * B).T, out=out)
-            if t0 > 0:
-                dW[r0:r1] += out
-    dX = project_back(np.concatenate([W[:, H:] for W in weights[:G]]), dA)
-    db = db.astype(dA.dtype)
-    return tuple(np.split(dW, G)) + tuple(np.split(db, G)), dX
+        return self.cell.pack_state(self.cell.final_state(self.hs, self.saved))
 
 
 def _prepare(cell, weights, X, h_0, activation):
     """Check the inputs at the boundary and give them one floating dtype."""
     spec = get_cell(cell)
-    activation = check_activation(activation)
+    options = spec.loop_options(activation=check_activation(activation))
     X, state_0 = spec.check_sequence(X, h_0)
     H, D = state_0[0].shape[0], X.shape[1]
+    given = weights
     weights = spec.check_weights(weights, H, D)
+    given_shapes = None if len(given) == len(weights) else tuple(np.shape(w) for w in given)
     dtype = np.result_type(X, *state_0, *weights)
     X = X.astype(dtype, copy=False)
     # stored row by row: the loops carry gradients in arrays shaped like the state and write
     # products into them, which numpy's dot does only for arrays stored row by row
     state_0 = tuple(np.ascontiguousarray(s, dtype) for s in state_0)
     weights = tuple(w.astype(dtype, copy=False) for w in weights)
-    return spec, weights, X, state_0, activation
+    return spec, weights, given_shapes, X, state_0, options
 
 
-def forward(cell, weights, X, h_0, activation="sigmoid"):
+def forward(cell, weights, X, h_0, activation=None):
     """Run a cell over a whole sequence and keep a cache for ``backward``.
 
     Parameters
@@ -211,8 +135,9 @@ def forward(cell, weights, X, h_0, activation="sigmoid"):
         The input sequence, time first, batch in the columns.
     h_0 : ndarray, shape (H, B), or the pair (h_0, c_0) for the LSTM
         The initial state.
-    activation : {"sigmoid", "tanh"}
-        The vanilla RNN's nonlinearity (ignored by the gated cells).
+    activation : {"sigmoid", "tanh"}, optional
+        The vanilla RNN's nonlinearity, the lectures' sigmoid by default (the other cells have
+        none and ignore it).
 
     Returns
     -------
@@ -226,13 +151,12 @@ def forward(cell, weights, X, h_0, activation="sigmoid"):
     The computation runs in the floating dtype that the inputs share (float64 unless every
     input is float32).
     """
-    n_given = len(weights) if isinstance(weights, (tuple, list)) else 0
-    spec, weights, X, state_0, activation = _prepare(cell, weights, X, h_0, activation)
-    hs, saved = spec.forward_loop(weights, X, state_0, activation)
-    return hs, Cache(spec.name, weights, n_given, X, state_0, hs, saved, activation)
+    spec, weights, given_shapes, X, state_0, options = _prepare(cell, weights, X, h_0, activation)
+    hs, saved = spec.forward_loop(weights, X, state_0, **options)
+    return hs, Cache(spec, weights, given_shapes, X, state_0, hs, saved, options)
 
 
-def infer(cell, weights, X, h_0, return_sequence=False, chunk=64, activation="sigmoid"):
+def infer(cell, weights, X, h_0, return_sequence=False, chunk=64, activation=None):
     """Run a cell over a sequence for inference: no cache, memory independent of ``T``.
 
     ``forward`` keeps the gate activations of every step for ``backward`` (for the GRU three
@@ -258,11 +182,11 @@ def infer(cell, weights, X, h_0, return_sequence=False, chunk=64, activation="si
     """
     if not (isinstance(chunk, (int, np.integer)) and chunk >= 1):
         raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
-    spec, weights, X, state, activation = _prepare(cell, weights, X, h_0, activation)
+    spec, weights, _, X, state, options = _prepare(cell, weights, X, h_0, activation)
     hs = np.empty((X.shape[0], *state[0].shape), X.dtype) if return_sequence else None
     for start in range(0, X.shape[0], chunk):
         part = X[start:start + chunk]
-        hs_part, saved = spec.forward_loop(weights, part, state, activation)
+        hs_part, saved = spec.forward_loop(weights, part, state, **options)
         if return_sequence:
             hs[start:start + len(part)] = hs_part
         state = spec.final_state(hs_part, saved)
@@ -301,7 +225,7 @@ def backward(dhs, cache, dstate_T=None):
         raise ValueError(f"dhs has shape {dhs.shape}, expected {cache.hs.shape} = (T, H, B), the shape of hs")
     check_finite(dhs, "dhs")
     dhs = dhs.astype(cache.hs.dtype, copy=False)
-    spec = get_cell(cache.cell)
+    spec = cache.cell
     carried = ()
     if dstate_T is not None:
         parts = spec.check_state(dstate_T, suffix="_T")
@@ -312,12 +236,11 @@ def backward(dhs, cache, dstate_T=None):
         dhs[-1] += parts[0]                   # a gradient on h_T is a gradient on hs[-1]
         carried = parts[1:]                   # the LSTM's dc_T starts its carried dc
     dA, hidden_gates, dstate_0 = spec.backward_loop(dhs, cache, *carried)
-    dweights, dX = _gradients_from_preactivations(cache.weights, dA, hidden_gates, cache.h_0, cache.hs,
-                                                  cache.X)
-    if cache.n_given in spec.also_accepts:        # zeros for the items the cell does not use
-        used, G = spec.also_accepts[cache.n_given][1], cache.n_given // 2
-        dweights = tuple(dweights[used.index(i)] if i in used else np.zeros_like(dweights[0 if i < G else -1])
-                         for i in range(cache.n_given))
+    dweights, dX = spec.gradients(cache, dA, hidden_gates)
+    if cache.given_shapes is not None:            # zeros for the items the cell does not use
+        used = spec.also_accepts[len(cache.given_shapes)][1]
+        dweights = tuple(dweights[used.index(i)] if i in used else np.zeros(shape, dX.dtype)
+                         for i, shape in enumerate(cache.given_shapes))
     return dweights, dX, spec.pack_state(dstate_0)
 
 

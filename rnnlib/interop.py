@@ -25,19 +25,18 @@ transposed: ``U = W_in.T``, ``W = W_hid.T``, ``b = b.T``.
 import numpy as np
 
 from .cells import get as get_cell
+from .cells import lstm, rnn
+from .cells.layout import Matrix
 
 __all__ = ["to_torch_layout", "from_torch_layout", "rnn_to_torch", "rnn_from_torch",
            "lstm_to_torch", "lstm_from_torch", "to_row_form", "from_row_form"]
 
 
 def _checked(cell, weights):
-    """A cell's weight tuple, checked (sizes read off its first matrix, (H, H + D))."""
+    """A cell's weight tuple, checked (sizes read off its first matrix)."""
     spec = get_cell(cell)
-    W = np.asarray(weights[0]) if isinstance(weights, (tuple, list)) and len(weights) else None
-    if W is None or W.ndim != 2 or W.shape[1] <= W.shape[0]:
-        shape = None if W is None else W.shape
-        raise ValueError(f"{spec.name} weights must start with a matrix of shape (H, H + D); got {shape}")
-    return spec, spec.check_weights(weights, W.shape[0], W.shape[1] - W.shape[0])
+    D, H = spec.sizes(weights)
+    return spec, spec.check_weights(weights, H, D)
 
 
 def to_torch_layout(X):
@@ -68,21 +67,12 @@ def rnn_to_torch(weights):
     dict with ``weight_ih_l0`` (H, D), ``weight_hh_l0`` (H, H), ``bias_ih_l0`` (H,),
     ``bias_hh_l0`` (H,) (zeros: PyTorch has two biases where we have one).
     """
-    _, (W, b) = _checked("rnn", weights)
-    H = b.shape[0]
-    return {"weight_ih_l0": W[:, H:].copy(), "weight_hh_l0": W[:, :H].copy(),
-            "bias_ih_l0": b[:, 0].copy(), "bias_hh_l0": np.zeros(H, b.dtype)}
+    return rnn.to_torch(_checked("rnn", weights)[1])
 
 
 def rnn_from_torch(state):
     """``torch.nn.RNN`` state-dict arrays (as numpy) -> ``(W_h, b_h)``; the two biases add."""
-    W = np.concatenate([state["weight_hh_l0"], state["weight_ih_l0"]], axis=1)
-    b = (np.asarray(state["bias_ih_l0"]) + np.asarray(state["bias_hh_l0"]))[:, None]
-    return W, b
-
-
-#: Our LSTM blocks, in PyTorch's order i, f, g, o, as indices into (W_i, W_f, W_o, W_c).
-_TORCH_LSTM_ORDER = (0, 1, 3, 2)
+    return rnn.from_torch(state)
 
 
 def lstm_to_torch(weights):
@@ -97,13 +87,7 @@ def lstm_to_torch(weights):
     dict with ``weight_ih_l0`` (4H, D), ``weight_hh_l0`` (4H, H), ``bias_ih_l0`` (4H,) and
     ``bias_hh_l0`` (4H,) (zeros), the blocks in PyTorch's order i, f, g, o.
     """
-    _, w = _checked("lstm", weights)
-    H = w[4].shape[0]
-    mats = [w[k] for k in _TORCH_LSTM_ORDER]
-    b = np.concatenate([w[4 + k][:, 0] for k in _TORCH_LSTM_ORDER])
-    return {"weight_ih_l0": np.concatenate([W[:, H:] for W in mats]),
-            "weight_hh_l0": np.concatenate([W[:, :H] for W in mats]),
-            "bias_ih_l0": b, "bias_hh_l0": np.zeros_like(b)}
+    return lstm.to_torch(_checked("lstm", weights)[1])
 
 
 def lstm_from_torch(state):
@@ -112,19 +96,16 @@ def lstm_from_torch(state):
     W_ih, W_hh = np.asarray(state["weight_ih_l0"]), np.asarray(state["weight_hh_l0"])
     if W_hh.ndim != 2 or W_hh.shape[0] != 4 * W_hh.shape[1] or W_ih.shape[0] != W_hh.shape[0]:
         raise ValueError(f"weight_hh_l0 must be (4H, H) and weight_ih_l0 (4H, D); got {W_hh.shape} and {W_ih.shape}")
-    H = W_hh.shape[1]
-    b = np.asarray(state["bias_ih_l0"]) + np.asarray(state["bias_hh_l0"])
-    blocks = {k: slice(j * H, (j + 1) * H) for j, k in enumerate(_TORCH_LSTM_ORDER)}
-    mats = tuple(np.concatenate([W_hh[blocks[k]], W_ih[blocks[k]]], axis=1) for k in range(4))
-    return mats + tuple(b[blocks[k]][:, None].copy() for k in range(4))
+    return lstm.from_torch(state)
 
 
 def to_row_form(cell, weights):
-    """Column-form weights -> row form, one ``(U, W, b)`` triple per gate.
+    """Column-form weights -> row form, one ``(U, W, b)`` triple per matrix.
 
-    For each weight matrix ``M = [M_hid | M_in]`` (H, H + D) and bias ``c`` (H, 1), the gate
+    For each weight matrix ``M = [M_hid | M_in]`` (H, H + D) and its bias ``c`` (H, 1), the gate
     ``M [h; x] + c`` equals ``(x.T @ U + h.T @ W + b).T`` with ``U = M_in.T`` (D, H),
-    ``W = M_hid.T`` (H, H), ``b = c.T`` (1, H).
+    ``W = M_hid.T`` (H, H), ``b = c.T`` (1, H). A matrix that acts on ``x`` alone (H, D) has
+    ``U = M.T`` and ``W = None``.
 
     Returns
     -------
@@ -134,7 +115,9 @@ def to_row_form(cell, weights):
     spec, weights = _checked(cell, weights)
     n = spec.n_matrices
     H = weights[n].shape[0]
-    return [(M[:, H:].T.copy(), M[:, :H].T.copy(), c.T.copy()) for M, c in zip(weights[:n], weights[n:])]
+    split = lambda w, M: (M[:, H:], M[:, :H].T.copy()) if isinstance(w, Matrix) else (M, None)   # M_in, W
+    return [(M_in.T.copy(), W, c.T.copy())
+            for (M_in, W), c in zip((split(w, M) for w, M in zip(spec.matrices, weights)), weights[n:])]
 
 
 def from_row_form(cell, triples):
@@ -143,5 +126,6 @@ def from_row_form(cell, triples):
     n = spec.n_matrices
     if len(triples) != n:
         raise ValueError(f"{spec.name} has {n} weight matrices; got {len(triples)} (U, W, b) triples")
-    mats = tuple(np.concatenate([np.asarray(W).T, np.asarray(U).T], axis=1) for U, W, _ in triples)
+    mats = tuple(np.concatenate([np.asarray(W).T, np.asarray(U).T], axis=1) if isinstance(w, Matrix)
+                 else np.asarray(U).T.copy() for w, (U, W, _) in zip(spec.matrices, triples))
     return mats + tuple(np.asarray(b).T.copy() for _, _, b in triples)

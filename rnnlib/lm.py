@@ -18,15 +18,18 @@ of a chunk starts the next one, and no gradient flows back across the boundary. 
 state as plain arrays, and the next call starts its own backward pass from its own chunk.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from .bptt import backward, forward, infer
+from .bptt import Cache, backward, forward, infer
 from .cells import get as get_cell
+from .cells.rnn import TRAINED_ACTIVATION
 from .init import init_readout, init_weights
 from .losses import readout_backward, readout_forward, softmax_cross_entropy
 
 __all__ = ["param_names", "init_lm", "zero_state", "lm_forward", "lm_backward", "lm_loss_and_grads",
-           "lm_perplexity", "next_char_id", "sample", "dropout_mask"]
+           "lm_perplexity", "next_char_id", "sample", "dropout_mask", "LMCache"]
 
 
 def param_names(cell, embedding=True):
@@ -72,8 +75,7 @@ def _split(cell, params):
 
 def zero_state(cell, H, B, dtype=np.float64):
     """The all-zero initial state for ``B`` streams: ``h_0`` (H, B), or the LSTM's ``(h_0, c_0)``."""
-    spec = get_cell(cell)
-    return spec.pack_state([np.zeros((H, B), dtype)] * len(spec.state_names))
+    return get_cell(cell).zero_state(H, B, dtype)
 
 
 def _inputs(E, W_y, ids):
@@ -100,7 +102,35 @@ def dropout_mask(rng, shape, dropout, dtype=np.float64):
     return ((rng.random(shape) >= dropout) / (1.0 - dropout)).astype(dtype, copy=False)
 
 
-def lm_forward(cell, params, X_ids, state_0, activation="tanh", dropout=0.0, rng=None):
+@dataclass
+class LMCache:
+    """What ``lm_backward`` needs from ``lm_forward``.
+
+    Attributes
+    ----------
+    X_ids : int ndarray, shape (T, B)
+    cell_cache : rnnlib.Cache
+        The cell's, from ``rnnlib.forward``.
+    readout_cache : tuple
+        The output layer's, from ``rnnlib.readout_forward``.
+    E : ndarray (D, V), or None for one-hot input
+    keep : ndarray (T, H, B), or None
+        The dropout multiplier, when there was dropout.
+    """
+
+    X_ids: np.ndarray
+    cell_cache: Cache
+    readout_cache: tuple
+    E: np.ndarray = None
+    keep: np.ndarray = None
+
+    @property
+    def final_state(self):
+        """The state after the chunk's last step, as the cell carries it: where the next chunk starts."""
+        return self.cell_cache.final_state
+
+
+def lm_forward(cell, params, X_ids, state_0, activation=TRAINED_ACTIVATION, dropout=0.0, rng=None):
     """Logits for the next character at every step, and a cache for ``lm_backward``.
 
     Parameters
@@ -112,7 +142,8 @@ def lm_forward(cell, params, X_ids, state_0, activation="tanh", dropout=0.0, rng
     state_0 : ndarray (H, B), or the LSTM's pair
         The state carried in from the previous chunk (``zero_state`` to start).
     activation : str
-        The vanilla RNN's nonlinearity.
+        The vanilla RNN's nonlinearity (``rnnlib.cells.rnn.TRAINED_ACTIVATION``, tanh); the
+        other cells have none.
     dropout : float in [0, 1)
         Training only: each hidden value the output layer reads is zeroed with this
         probability and the others scaled by ``1 / (1 - dropout)`` (inverted dropout on the
@@ -122,7 +153,7 @@ def lm_forward(cell, params, X_ids, state_0, activation="tanh", dropout=0.0, rng
     Returns
     -------
     logits : ndarray, shape (T, V, B)
-    cache : tuple, for ``lm_backward``; ``cache[1].final_state`` is the state after the chunk.
+    cache : LMCache, for ``lm_backward``; ``cache.final_state`` is the state after the chunk.
     """
     E, weights, W_y, b_y = _split(cell, params)
     V = W_y.shape[0]
@@ -134,8 +165,8 @@ def lm_forward(cell, params, X_ids, state_0, activation="tanh", dropout=0.0, rng
     if dropout:
         keep = dropout_mask(rng, hs.shape, dropout, hs.dtype)
         hs = hs * keep
-    logits, out_cache = readout_forward(hs, W_y, b_y)
-    return logits, (X_ids, cell_cache, out_cache, E, keep)
+    logits, readout_cache = readout_forward(hs, W_y, b_y)
+    return logits, LMCache(X_ids, cell_cache, readout_cache, E, keep)
 
 
 def lm_backward(dlogits, cache):
@@ -144,7 +175,7 @@ def lm_backward(dlogits, cache):
     Parameters
     ----------
     dlogits : ndarray, shape (T, V, B)
-    cache : from ``lm_forward``
+    cache : LMCache, from ``lm_forward``
 
     Returns
     -------
@@ -153,24 +184,24 @@ def lm_backward(dlogits, cache):
     dstate_0 : the gradient with respect to the initial state (shaped like it). Truncated BPTT
         drops it: that is what detaching the carried state means.
     """
-    X_ids, cell_cache, out_cache, E, keep = cache
-    dhs, dW_y, db_y = readout_backward(dlogits, out_cache)
-    if keep is not None:
-        dhs *= keep
-    dweights, dX, dstate_0 = backward(dhs, cell_cache)
+    dhs, dW_y, db_y = readout_backward(dlogits, cache.readout_cache)
+    if cache.keep is not None:
+        dhs *= cache.keep
+    dweights, dX, dstate_0 = backward(dhs, cache.cell_cache)
     grads = {}
-    if E is not None:
+    if cache.E is not None:
         # x_t = E[:, c_t]: every use of character c adds its dx to column c of dE. np.add.at
         # accumulates repeated indices (a plain dE[:, ids] += ... would keep only one of them).
-        dE = np.zeros_like(E)
-        np.add.at(dE.T, X_ids.ravel(), dX.transpose(0, 2, 1).reshape(-1, dX.shape[1]))
+        dE = np.zeros_like(cache.E)
+        np.add.at(dE.T, cache.X_ids.ravel(), dX.transpose(0, 2, 1).reshape(-1, dX.shape[1]))
         grads["E"] = dE
-    grads.update(zip(get_cell(cell_cache.cell).weight_names, dweights))
+    grads.update(zip(cache.cell_cache.cell.weight_names, dweights))
     grads["W_y"], grads["b_y"] = dW_y, db_y
     return grads, dstate_0
 
 
-def lm_loss_and_grads(cell, params, X_ids, Y_ids, state_0, mask=None, activation="tanh", dropout=0.0, rng=None):
+def lm_loss_and_grads(cell, params, X_ids, Y_ids, state_0, mask=None, activation=TRAINED_ACTIVATION, dropout=0.0,
+                      rng=None):
     """One chunk of truncated BPTT: the loss, every parameter's gradient, and the state to carry.
 
     Parameters
@@ -190,10 +221,10 @@ def lm_loss_and_grads(cell, params, X_ids, Y_ids, state_0, mask=None, activation
     logits, cache = lm_forward(cell, params, X_ids, state_0, activation, dropout, rng)
     loss, dlogits = softmax_cross_entropy(logits, Y_ids, mask)
     grads, _ = lm_backward(dlogits, cache)             # dstate_0 is dropped: no gradient crosses chunks
-    return loss, grads, cache[1].final_state
+    return loss, grads, cache.final_state
 
 
-def lm_perplexity(cell, params, ids, streams=16, activation="tanh"):
+def lm_perplexity(cell, params, ids, streams=16, activation=TRAINED_ACTIVATION):
     """Perplexity ``exp(mean nats per character)`` of the model on a held-out text.
 
     The text is cut into ``streams`` contiguous pieces read side by side, each from a zero
@@ -261,7 +292,7 @@ def next_char_id(logits, temperature=1.0, top_k=None, u=None, rng=None):
     return int(min(np.searchsorted(cdf, u, side="right"), len(z) - 1))
 
 
-def sample(cell, params, vocab, prime, length, temperature=1.0, top_k=None, seed=0, activation="tanh"):
+def sample(cell, params, vocab, prime, length, temperature=1.0, top_k=None, seed=0, activation=TRAINED_ACTIVATION):
     """Generate text: read ``prime``, then draw ``length`` characters one at a time.
 
     Each drawn character is fed back as the next input. Deterministic given ``seed``.
@@ -279,13 +310,14 @@ def sample(cell, params, vocab, prime, length, temperature=1.0, top_k=None, seed
     if not prime:
         raise ValueError("prime must hold at least one character")
     E, weights, W_y, b_y = _split(cell, params)
+    spec = get_cell(cell)
     ids = list(vocab.encode(prime, strict=True))
     rng = np.random.default_rng(seed)
-    state = zero_state(cell, W_y.shape[1], 1, W_y.dtype)
+    state = spec.zero_state(W_y.shape[1], 1, W_y.dtype)
     for k in range(len(ids) + length - 1):
         x = _inputs(E, W_y, np.array([[ids[k]]]))                      # (1, D, 1)
         state = infer(cell, weights, x, state, activation=activation)
         if k >= len(ids) - 1:
-            h = state if isinstance(state, np.ndarray) else state[0]
+            h = spec.unpack_state(state)[0]
             ids.append(next_char_id((W_y @ h + b_y)[:, 0], temperature, top_k, rng=rng))
     return vocab.decode(ids)

@@ -7,10 +7,11 @@ of matrix products and element-wise work around them; its *achieved rate* is the
 products divided by its time, and the fraction of the large-GEMM rate says how much of the
 machine it uses.
 
-FLOPs, for ``G`` matrices of shape (H, H + D) (``rnnlib.CELLS[cell].n_matrices``: RNN 1,
-MGU 2, GRU 3, LSTM 4) over ``T`` steps and ``B`` sequences::
+FLOPs, for the cell's matrices (``Cell.layout``: ``G`` matrices of shape (H, H + D), with
+RNN 1, MGU 2, GRU 3, LSTM 4) over ``T`` steps and ``B`` sequences::
 
     forward   2 B G H (H + D) T          [W_hid | W_in] times [h; x] at every step
+                                         (2 B T times the numbers in the matrices)
     backward  2 x the forward            the weight gradients (as much as the forward), and
                                          the gradients of the inputs and of the carried state
     training  3 x the forward
@@ -20,17 +21,21 @@ The element-wise work (gates, states) is O(G H B T), a factor H smaller, and is 
 
 import numpy as np
 
-from .bptt import _gradients_from_preactivations, forward
+from .bptt import forward
 from .cells import get as get_cell
+from .cells.gradients import input_weights
+from .cells.layout import Bias, Matrix
 from .cells.loops import project, transposed
-from .timing import compare, make_problem, rnnlib_cases
+from .comparisons import make_problem, rnnlib_cases
+from .timing import compare
 
 __all__ = ["forward_flops", "training_flops", "gemm_rate", "training_rate", "breakdown", "PARTS"]
 
 
 def forward_flops(cell, T, D, H, B):
-    """FLOPs of the forward pass's matrix products: ``2 B G H (H + D) T``."""
-    return 2 * B * get_cell(cell).n_matrices * H * (H + D) * T
+    """FLOPs of the forward pass's matrix products: ``2 B T`` times the numbers in the cell's
+    matrices, ``2 B G H (H + D) T`` for ``G`` matrices (H, H + D)."""
+    return 2 * B * T * sum(int(np.prod(w.shape(D, H))) for w in get_cell(cell).matrices)
 
 
 def training_flops(cell, T, D, H, B):
@@ -67,17 +72,18 @@ PARTS = ("input products", "recurrent products", "element-wise", "per-step overh
 def _parts(cell, T, D, H, B, dtype):
     """Callables that do one part each of a cell's forward + backward, with its real shapes."""
     spec = get_cell(cell)
-    G = spec.n_matrices
     w, X, state_0 = make_problem(cell, T, D, H, B, dtype=dtype)
     _, cache = forward(cell, w, X, state_0, "tanh")
     rng = np.random.default_rng(1)
-    dA = rng.standard_normal((T, G * H, B)).astype(dtype)
-    gates = spec.backward_loop(np.ones_like(cache.hs), cache)[1]     # what the matrices read
-    W_in, b = np.concatenate([W[:, H:] for W in w[:G]]), np.concatenate(w[G:])
-    W_hid = rng.standard_normal((G * H, H)).astype(dtype)
+    dA = rng.standard_normal((T, spec.n_matrices * H, B)).astype(dtype)
+    gates = spec.backward_loop(np.ones_like(cache.hs), cache)[1]      # what the matrices read
+    W_in = input_weights(spec.layout, w, H)
+    b = np.concatenate([W for W, kind in zip(w, spec.layout) if isinstance(kind, Bias)])
+    G_hid = sum(isinstance(kind, Matrix) for kind in spec.layout)     # the matrices that read h
+    W_hid = rng.standard_normal((G_hid * H, H)).astype(dtype)
     W_hid_T = transposed(W_hid)
-    h, p, dh = np.ones((H, B), dtype), np.empty((G * H, B), dtype), np.empty((H, B), dtype)
-    dA_t = rng.standard_normal((G * H, B)).astype(dtype)
+    h, p, dh = np.ones((H, B), dtype), np.empty((G_hid * H, B), dtype), np.empty((H, B), dtype)
+    dA_t = rng.standard_normal((G_hid * H, B)).astype(dtype)
 
     def recurrent():
         # the recurrent arithmetic in its fewest calls: one (G H, H) (H, B) product per step
@@ -89,8 +95,7 @@ def _parts(cell, T, D, H, B, dtype):
 
     tiny = _training_call(cell, T, 2, 2, 1, dtype)   # the same calls on 2 x 1 arrays: their cost
     return {"whole": _training_call(cell, T, D, H, B, dtype),                         # is overhead
-            "input products": lambda: (project(W_in, X, b),
-                                       _gradients_from_preactivations(w, dA, gates, cache.h_0, cache.hs, X)),
+            "input products": lambda: (project(W_in, X, b), spec.gradients(cache, dA, gates)),
             "recurrent products": recurrent, "per-step overhead": tiny}
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .cells import get as get_cell
+from .cells.rnn import TRAINED_ACTIVATION
 from .bptt import backward, forward
 from .data import TASKS
 from .init import init_readout, init_weights
@@ -32,26 +33,25 @@ def init_model(cell, D, H, O, seed=0, scheme="orthogonal"):
 
 def _run(cell, params, X, last_only, activation):
     spec = get_cell(cell)
-    n = len(spec.weight_names)
-    H, B = params[0].shape[0], X.shape[2]
-    state_0 = spec.pack_state([np.zeros((H, B))] * len(spec.state_names))
-    hs, cache = forward(cell, tuple(params[:n]), X, state_0, activation)
-    y, ro_cache = readout_forward(hs[-1] if last_only else hs, *params[n:])
+    weights = tuple(params[:len(spec.layout)])
+    state_0 = spec.zero_state(spec.sizes(weights)[1], X.shape[2])
+    hs, cache = forward(cell, weights, X, state_0, activation)
+    y, ro_cache = readout_forward(hs[-1] if last_only else hs, *params[len(weights):])
     return y, hs, cache, ro_cache
 
 
-def predict(cell, params, X, at_every_step=False, activation="tanh"):
+def predict(cell, params, X, at_every_step=False, activation=TRAINED_ACTIVATION):
     """Model output: the read-out of the last state, shape (O, B), or of every state,
     shape (T, O, B) when ``at_every_step``."""
     return _run(cell, params, X, not at_every_step, activation)[0]
 
 
-def evaluate(cell, params, X, Y, activation="tanh"):
+def evaluate(cell, params, X, Y, activation=TRAINED_ACTIVATION):
     """Mean squared error of the model on ``(X, Y)`` (no gradients)."""
     return mse(predict(cell, params, X, Y.ndim == 3, activation), Y)[0]
 
 
-def loss_and_grads(cell, params, X, Y, activation="tanh"):
+def loss_and_grads(cell, params, X, Y, activation=TRAINED_ACTIVATION):
     """Mean squared error of the model on one batch, and its gradient for every parameter.
 
     Parameters
@@ -62,8 +62,8 @@ def loss_and_grads(cell, params, X, Y, activation="tanh"):
     X : ndarray, shape (T, D, B)
     Y : ndarray, shape (O, B) (target for the last step) or (T, O, B) (a target per step)
     activation : str
-        The vanilla RNN's nonlinearity; tanh by default for training (the lectures' sigmoid
-        has a gradient of at most 1/4 and trains far worse).
+        The vanilla RNN's nonlinearity: tanh by default for training
+        (``rnnlib.cells.rnn.TRAINED_ACTIVATION``); the other cells have none.
 
     Returns
     -------
@@ -105,7 +105,7 @@ class TrainResult:
 
 def train(cell, task="adding", T=30, hidden_size=32, steps=500, batch_size=32, lr=1e-2,
           clip=1.0, seed=0, optimizer="adam", eval_every=25, eval_size=256,
-          activation="tanh", progress=True):
+          activation=TRAINED_ACTIVATION, progress=True):
     """Train a cell with a linear read-out on a synthetic task.
 
     Parameters

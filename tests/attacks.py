@@ -170,7 +170,8 @@ for path in glob.glob("{COURSE}/solutions/*/*.ipynb") + glob.glob("{ROOT}/soluti
 attack("read-grader", "points")("""
 import glob
 import sys, os
-for path in ["{ROOT}/rnngrade/specs.py"] + [os.path.join(p, "rnngrade", "specs.py") for p in sys.path]:
+for path in ["{ROOT}/rnngrade/specs/__init__.py", "{ROOT}/rnngrade/specs/cell_bptt.py"] + [
+        os.path.join(p, "rnngrade", "specs", "__init__.py") for p in sys.path]:
     try:
         open(path).read()
         print("LEAK:specs", path)
@@ -201,7 +202,7 @@ for top in ("/", "/root", "/home", "/work", "/srv", "/var", "/opt", "/mnt"):
             continue  # the environment is mounted read-only; it holds no course file
         for f in filenames:
             path = os.path.join(dirpath, f)
-            if f in ("gradebook.db", "nbgrader_config.py", ".rnngrade_secret") or path.endswith("rnngrade/specs.py") or (
+            if f in ("gradebook.db", "nbgrader_config.py", ".rnngrade_secret") or "rnngrade/specs/" in path or (
                     f.endswith(".ipynb") and path.startswith(("{COURSE}", "{ROOT}"))):
                 hits.append(path)
 if hits:

@@ -36,17 +36,11 @@ def random_problem(cell, T=5, D=3, H=4, B=3, seed=0, scale=0.5):
 
     spec = rnnlib.CELLS[cell]
     rng = np.random.default_rng(seed)
-    n = len(spec.weight_names)
-    weights = tuple(scale * rng.standard_normal((H, H + D) if i < n // 2 else (H, 1)) for i in range(n))
+    weights = tuple(scale * rng.standard_normal(shape) for shape in spec.shapes(D, H))
     X = rng.standard_normal((T, D, B))
     state_0 = spec.pack_state([0.5 * rng.standard_normal((H, B)) for _ in spec.state_names])
     G = rng.standard_normal((T, H, B))
     return weights, X, state_0, G
-
-
-def state_parts(state):
-    """A state as a list of arrays: ``[h]``, or ``[h, c]`` for the LSTM's pair."""
-    return list(state) if isinstance(state, tuple) else [state]
 
 
 @pytest.fixture

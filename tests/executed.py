@@ -5,7 +5,7 @@ committed ones. This plugin (registered by ``conftest.py``) keeps those fresh ou
 the time each notebook took, and runs the book-build test after nbval's items, so that the
 test can render the chapters from nbval's execution (jupyter-book with
 ``execute_notebooks: off``) instead of executing every chapter a second time. When nbval did
-not run a chapter in this session (``pytest tests/test_book.py`` alone) or a cell failed,
+not run a chapter in this session (``pytest tests/book/test_book.py`` alone) or a cell failed,
 ``executed_chapters`` says so and the build test lets jupyter-book execute them as
 ``make book`` does.
 """

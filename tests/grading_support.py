@@ -139,8 +139,8 @@ CHARLM_CLIP_EACH = ("    if norm > max_norm:\n        clipped = [g * (max_norm /
 CHARLM_NOT_DETACHED = ("    grads, _ = lm_backward(dlogits, cache)          # the gradient on the carried state is dropped\n",
                        """    grads, dstate_0 = lm_backward(dlogits, cache)
     before = globals().get("previous_cache")
-    if before is not None and np.array_equal(np.asarray(state), np.asarray(before[1].final_state)):
-        dweights, _, _ = rnnlib.backward(np.zeros_like(before[1].hs), before[1], dstate_0)
+    if before is not None and np.array_equal(np.asarray(state), np.asarray(before.final_state)):
+        dweights, _, _ = rnnlib.backward(np.zeros_like(before.cell_cache.hs), before.cell_cache, dstate_0)
         for name, d in zip(rnnlib.CELLS[cell].weight_names, dweights):
             grads[name] = grads[name] + d
     globals()["previous_cache"] = cache

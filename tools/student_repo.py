@@ -10,8 +10,9 @@ DEST holds, taken from the course as it is when this runs:
 
 - ``book/``, ``assignments/``, ``rnnlib/``, ``data/``, ``_toc.yml``, ``LICENSE``: whatever is there
   that git would commit (tracked or new, minus what .gitignore ignores);
-- rnnlib's tests: ``tests/conftest.py`` and every ``tests/test_*.py`` that imports nothing beyond
-  what the students' install provides (``STUDENT_IMPORTS``);
+- rnnlib's tests: ``tests/conftest.py`` and every ``tests/library/test_*.py`` that imports
+  nothing beyond what the students' install provides (``STUDENT_IMPORTS``), side by side in
+  the students' ``tests/``;
 - ``pyproject.toml``, generated from the course's: the package rnnlib only, and the extras
   ``student`` (JupyterLab), ``book`` and ``test``;
 - ``_config.yml``, generated from the course's: the chapters are rendered from their committed
@@ -54,11 +55,11 @@ REGIONS = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS).*?### END (SOLUTION|HID
 
 
 def shipped_tests(root=ROOT):
-    """The files of ``tests/`` that ship: conftest.py and the tests that import only ``STUDENT_IMPORTS``
-    or the standard library (anywhere in the file: one test that imports rnngrade in a function
-    keeps its whole file home)."""
+    """The files of ``tests/`` that ship: conftest.py and the tests of rnnlib (``tests/library/``)
+    that import only ``STUDENT_IMPORTS`` or the standard library (anywhere in the file: one test
+    that imports rnngrade in a function keeps its whole file home)."""
     shipped = [root / "tests" / "conftest.py"]
-    for path in sorted((root / "tests").glob("test_*.py")):
+    for path in sorted((root / "tests" / "library").glob("test_*.py")):
         imported = set()
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Import):

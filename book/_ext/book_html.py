@@ -11,7 +11,7 @@ fonts into ``_static/mathjax/``; ``_config.yml`` points Sphinx's ``mathjax_path`
 (``const THEBE_JS_URL = ...``) after the builder exists, and Sphinx then writes it twice on
 every page (see ``_dedupe_scripts``); the second copy redeclares a ``const`` and every page
 logs "Uncaught SyntaxError: Identifier 'THEBE_JS_URL' has already been declared" (found by
-the browser test in tests/test_book.py).
+the browser test in tests/book/test_book.py).
 """
 
 import shutil

@@ -3,8 +3,10 @@
 One module per cell (``rnn``, ``gru``, ``mgu``, ``lstm``) holds its step function (the
 readable reference: one concatenation and one matrix product per gate, exactly as the
 equations are written), its fast loops over a sequence (used by ``rnnlib.forward``,
-``backward`` and ``infer``), and the ``Cell`` that describes it. ``CELLS`` is the registry
-that everything else reads; adding a cell means adding a module and a line here.
+``backward`` and ``infer``), its extras (the lectures' per-step code, a PyTorch twin, a
+diagram), and the ``Cell`` that describes it, its weights' layout included. ``CELLS`` is the
+registry that everything else reads; adding a cell means adding a module and a line here, or
+calling ``register`` from outside rnnlib.
 
 A step function has the signature that ``scan`` expects::
 
@@ -14,14 +16,16 @@ with ``x`` (D, B) and the state ``h`` (H, B), or for the LSTM the pair ``(h, c)`
 the new hidden state.
 """
 
-from .cell import Cell
+from .cell import Cell, TorchTwin
 from .gru import gru_step
+from .layout import Bias, InputMatrix, Matrix, Weight
 from .lstm import lstm_step
 from .mgu import mgu_step
 from .rnn import rnn_step
 from . import gru, lstm, mgu, rnn
 
-__all__ = ["Cell", "CELLS", "get", "rnn_step", "gru_step", "mgu_step", "lstm_step"]
+__all__ = ["Cell", "TorchTwin", "Weight", "Matrix", "InputMatrix", "Bias", "CELLS", "get", "register",
+           "rnn_step", "gru_step", "mgu_step", "lstm_step"]
 
 #: Every cell, by name.
 CELLS = {c.name: c for c in (rnn.CELL, gru.CELL, mgu.CELL, lstm.CELL)}
@@ -34,3 +38,14 @@ def get(cell):
     if not isinstance(cell, str) or cell.lower() not in CELLS:
         raise ValueError(f"cell must be one of {', '.join(map(repr, CELLS))}; got {cell!r}")
     return CELLS[cell.lower()]
+
+
+def register(cell):
+    """Add ``cell`` (a ``Cell``) to ``CELLS`` under its name, which must be new and lower-case;
+    return it. From then on every function that takes a cell's name takes this one."""
+    if not isinstance(cell, Cell):
+        raise ValueError(f"register takes a Cell; got {type(cell).__name__}")
+    if cell.name != cell.name.lower() or cell.name in CELLS:
+        raise ValueError(f"a new cell needs a new lower-case name; {cell.name!r} is taken or not lower-case")
+    CELLS[cell.name] = cell
+    return cell

@@ -3,8 +3,9 @@
 
 import numpy as np
 
-from ..activations import sigmoid
-from .cell import Cell
+from ..activations import lecture_sigmoid, sigmoid
+from .cell import Cell, TorchTwin
+from .layout import Bias, Matrix
 from .loops import previous_states, project, reversed_blocks, transposed
 
 __all__ = ["gru_step", "CELL"]
@@ -136,9 +137,58 @@ def backward_loop(dhs, cache):
     return dA, [None, None, R], (dh,)
 
 
+def lecture_gru_step(inputs, weights):
+    """The lectures' per-step GRU, as they wrote it: three concatenations and three ``np.dot``."""
+    x, h = inputs
+    W_u, W_r, W_c, b_u, b_r, b_c = weights
+    u = lecture_sigmoid(np.dot(W_u, np.concatenate([h, x])) + b_u)
+    r = lecture_sigmoid(np.dot(W_r, np.concatenate([h, x])) + b_r)
+    c = np.tanh(np.dot(W_c, np.concatenate([r * h, x])) + b_c)
+    h = u * c + (1 - u) * h
+    return h, h
+
+
+def torch_step(torch, inputs, weights):
+    """``gru_step`` in torch operations (``TorchTwin.step``)."""
+    x, h = inputs
+    W_u, W_r, W_c, b_u, b_r, b_c = weights
+    hx = torch.cat([h, x])
+    u, r = torch.sigmoid(W_u @ hx + b_u), torch.sigmoid(W_r @ hx + b_r)
+    c = torch.tanh(W_c @ torch.cat([r * h, x]) + b_c)
+    h_next = u * c + (1 - u) * h
+    return h_next, h_next
+
+
+def torch_layer(torch, weights):
+    """``torch.nn.GRU`` of the same sizes, with its own weights: a different GRU (it applies the
+    reset gate after the product, ``tanh(W_in x + b_in + r * (W_hn h + b_hn))``) of the same
+    cost, so no weights map exactly and the two compare on time only."""
+    H, D = weights[0].shape[0], weights[0].shape[1] - weights[0].shape[0]
+    return torch.nn.GRU(D, H).to(getattr(torch, weights[0].dtype.name))
+
+
 CELL = Cell(
     name="gru", title="GRU",
-    weight_names=("W_u", "W_r", "W_c", "b_u", "b_r", "b_c"), state_names=("h",),
-    saved_names=("u", "r", "c"),
+    layout=(Matrix("W_u"), Matrix("W_r"), Matrix("W_c"), Bias("b_u"), Bias("b_r"), Bias("b_c")),
+    state_names=("h",), saved_names=("u", "r", "c"),
     step=gru_step, forward_loop=forward_loop, backward_loop=backward_loop,
+    lecture_step=lecture_gru_step,
+    torch_twin=TorchTwin(torch_step, torch_layer, "nn.GRU", exact=False),
+    diagram={
+        "nodes": {
+            "h_in": (0.0, 3.0, "io", r"$h_{t-1}$"),
+            "x": (2.9, 0.0, "io", r"$x_t$"),
+            "r": (1.3, 1.2, "layer", r"$r = \sigma(W_r[h, x] + b_r)$"),
+            "u": (4.6, 1.2, "layer", r"$u = \sigma(W_u[h, x] + b_u)$"),
+            "rh": (0.8, 2.2, "op", r"$\times$"),
+            "c": (2.9, 2.2, "layer", r"$c = \tanh(W_c[r h, x] + b_c)$"),
+            "mix": (5.9, 3.0, "op", r"$+$"),
+            "uc": (5.9, 2.2, "op", r"$u\,c$"),
+            "keep": (4.6, 3.0, "op", r"$(1-u)h$"),
+            "h_out": (7.0, 3.0, "io", r"$h_t$"),
+        },
+        "edges": [("h_in", "r"), ("x", "r"), ("h_in", "rh"), ("r", "rh"), ("rh", "c"), ("x", "c"),
+                  ("x", "u"), ("h_in", "u"), ("c", "uc"), ("u", "uc"), ("u", "keep"),
+                  ("h_in", "keep"), ("keep", "mix"), ("uc", "mix"), ("mix", "h_out")],
+    },
 )

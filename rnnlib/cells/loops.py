@@ -13,8 +13,8 @@ import numpy as np
 __all__ = ["project", "project_back", "transposed", "previous_states", "reversed_blocks", "WIDE_BATCH",
            "BLOCK_NUMBERS", "BAND"]
 
-# From this batch size on, the stacked product beats one big product with transposing copies
-# (measured with benchmarks/bench.py's sizes on two cores: about even at B = 16, 1.6x at 64).
+# From this batch size on, one BLAS call per step beats one big product with transposing copies
+# (benchmarks/bench.py, section 6, times both ways on either side of it).
 WIDE_BATCH = 32
 
 
@@ -57,8 +57,8 @@ def transposed(*matrices):
     of n columns. The backward loops multiply by the transposed hidden halves of the weights.
 
     Copied ``BAND`` rows at a time: numpy's copy of a whole transposed view steps across the
-    rows of one of the two arrays, a cache line per number, and at (2048, 512) took 4.1 ms in
-    float32 instead of 0.55 ms in bands of 64 (H = 512: a tenth of a backward pass at B = 1).
+    rows of one of the two arrays, a cache line per number, and at large H takes several times
+    as long as the banded copy (benchmarks/bench.py, section 6, times both).
     """
     out = np.empty((matrices[0].shape[1], sum(len(M) for M in matrices)), matrices[0].dtype)
     col = 0
@@ -82,9 +82,9 @@ def previous_states(first, later, start, stop):
 # The backward loops first compute, for a block of steps at once, every factor that does not
 # depend on the carried gradient (one numpy call per factor for the whole block, instead of one
 # per step), then walk the block's steps. The block is sized so that its factors are still in
-# the core's cache when the walk reads them: computed for all T steps at once, at H = 256 and
-# B = 64, they had left the cache by then, and the walk's element-wise calls took six times as
-# long as on cached arrays. At small sizes (B = 1, H = 16) one block holds every step.
+# the core's cache when the walk reads them (computed for all T steps at once, at large H and
+# B, they have left the cache by then, and the walk's element-wise calls slow down several
+# times). At small sizes (B = 1, H = 16) one block holds every step.
 BLOCK_NUMBERS = 1 << 14
 
 

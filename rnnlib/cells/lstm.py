@@ -4,8 +4,9 @@ addition, ``c' = f * c + i * g``, which is the path along which gradients surviv
 
 import numpy as np
 
-from ..activations import sigmoid
-from .cell import Cell
+from ..activations import lecture_sigmoid, sigmoid
+from .cell import Cell, TorchTwin
+from .layout import Bias, Matrix
 from .loops import previous_states, project, reversed_blocks, transposed
 
 __all__ = ["lstm_step", "CELL"]
@@ -50,7 +51,7 @@ def lstm_step(inputs, weights):
     return h_next, (h_next, c_next)
 
 
-def forward_loop(weights, X, state_0, activation=None):
+def forward_loop(weights, X, state_0):
     """``lstm_step`` over the sequence: ``hs`` (T, H, B), and the gates ``i, f, o``, the
     candidate ``g``, the cell states ``c`` and ``tanh_c = tanh(c)`` of every step."""
     h_0, c_0 = state_0
@@ -65,27 +66,35 @@ def forward_loop(weights, X, state_0, activation=None):
     W_in = np.concatenate([-W_i[:, H:], -W_f[:, H:], -W_o[:, H:], W_c[:, H:]])    # (4H, D)
     A = project(W_in, X, np.concatenate([-b_i, -b_f, -b_o, b_c]))                 # (T, 4H, B)
     T, _, B = A.shape
-    S, S_i, S_f, S_o, G = A[:, :3 * H], A[:, :H], A[:, H:2 * H], A[:, 2 * H:3 * H], A[:, 3 * H:]
-    hs, Cs, TC = (np.empty((T, H, B), A.dtype) for _ in range(3))
-    p, ig = np.empty_like(A[0]), np.empty_like(h_0)
+    gates, cands = A[:, :3 * H], A[:, 3 * H:]     # -a_i, -a_f, -a_o, then a_g; they become s and g
+    hs, cs, tanh_cs = (np.empty((T, H, B), A.dtype) for _ in range(3))
+    product, i_times_g = np.empty_like(A[0]), np.empty_like(h_0)
     one = np.array(1, A.dtype)
     exp, tanh, add, div = np.exp, np.tanh, np.add, np.divide
+    # Step t's buffers, as views of the arrays over all steps. One zip over them costs less per
+    # step than indexing each array (at small sizes the loop's time is its calls' overhead):
+    #   a                   A[t]: the four pre-activations, -a_i, -a_f, -a_o, a_g
+    #   s_i, s_f, s_o       the gates' parts of a, which become 1 / i, 1 / f, 1 / o
+    #   g                   the candidate's part of a, which becomes g
+    #   c_new, tanh_c, h_new    c_t, tanh(c_t) and h_t
+    steps = zip(A, gates, gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:], cands, cs, tanh_cs, hs)
     h, c = h_0, c_0
     with np.errstate(over="ignore"):
-        for a, s, s_i, s_f, s_o, g, c_new, tc, h_new in zip(A, S, S_i, S_f, S_o, G, Cs, TC, hs):
-            W_hid.dot(h, p)
-            add(a, p, a)                      # -a_i, -a_f, -a_o, a_g
+        for a, s, s_i, s_f, s_o, g, c_new, tanh_c, h_new in steps:
+            W_hid.dot(h, product)
+            add(a, product, a)                # -a_i, -a_f, -a_o, a_g
             exp(s, s)
             add(s, one, s)                    # s = 1 / i, 1 / f, 1 / o
             tanh(g, g)
             div(c, s_f, c_new)                # c' = f c + i g
-            div(g, s_i, ig)
-            add(c_new, ig, c_new)
-            tanh(c_new, tc)                   # h' = o tanh(c')
-            div(tc, s_o, h_new)
+            div(g, s_i, i_times_g)
+            add(c_new, i_times_g, c_new)
+            tanh(c_new, tanh_c)               # h' = o tanh(c')
+            div(tanh_c, s_o, h_new)
             h, c = h_new, c_new
-    np.reciprocal(S, S)                       # the gates of every step
-    return hs, {"i": S_i, "f": S_f, "o": S_o, "g": G, "c": Cs, "tanh_c": TC}
+    np.reciprocal(gates, gates)               # the gates of every step
+    return hs, {"i": gates[:, :H], "f": gates[:, H:2 * H], "o": gates[:, 2 * H:], "g": cands,
+                "c": cs, "tanh_c": tanh_cs}
 
 
 def backward_loop(dhs, cache, dc_T=None):
@@ -100,6 +109,10 @@ def backward_loop(dhs, cache, dc_T=None):
         da_i = dc g i (1 - i),  da_f = dc c f (1 - f),  da_g = dc i (1 - g^2)
         dc  -> f dc                                the additive path: only a product by f
         dh  -> W_hid^T [da_i; da_f; da_o; da_g]
+
+    Each factor that multiplies a carried gradient (``dh'`` or ``dc``) is computed first, for
+    a block of steps at once; the walk over the block's steps is then five products, two
+    additions and one matrix product per step.
     """
     h_0, c_0 = cache.state_0
     H = h_0.shape[0]
@@ -113,46 +126,136 @@ def backward_loop(dhs, cache, dc_T=None):
     dh, tmp = np.zeros_like(h_0), np.empty_like(h_0)
     dc = np.zeros_like(c_0) if dc_T is None else dc_T
     blocks, k = reversed_blocks(T, H, B)
-    P_o, K, M_g = (np.empty((k, H, B), dhs.dtype) for _ in range(3))
-    M_if = np.empty((k, 2, H, B), dhs.dtype)
+    # the factors, for a block's steps: dh' -> da_o, dh' -> dc, dc -> [da_i; da_f], dc -> da_g
+    to_da_o, to_dc, to_da_g = (np.empty((k, H, B), dhs.dtype) for _ in range(3))
+    to_da_if = np.empty((k, 2, H, B), dhs.dtype)
     for start, stop in blocks:
-        # Every factor that does not depend on the carried gradients, for the block's steps at
-        # once: the walk over the steps is then five products, two additions and one GEMM.
         n = stop - start
-        i_, f_, o_, g_, tc = I[start:stop], F[start:stop], O[start:stop], G[start:stop], TC[start:stop]
-        p_o, k_, m_g, m_i, m_f = P_o[:n], K[:n], M_g[:n], M_if[:n, 0], M_if[:n, 1]
-        sub(1.0, o_, p_o)                              # da_o = dh p_o,  p_o = tanh(c') o (1 - o)
-        mul(p_o, o_, p_o)
+        i, f, o, g, tc = I[start:stop], F[start:stop], O[start:stop], G[start:stop], TC[start:stop]
+        c = previous_states(c_0, Cs, start, stop)      # the cell state step t read
+        p_o, k_c, m_i, m_f, m_g = to_da_o[:n], to_dc[:n], to_da_if[:n, 0], to_da_if[:n, 1], to_da_g[:n]
+        sub(1.0, o, p_o)                               # da_o = dh' p_o,  p_o = tanh(c') o (1 - o)
+        mul(p_o, o, p_o)
         mul(p_o, tc, p_o)
-        mul(tc, tc, k_)                                # dc += dh k,     k = o (1 - tanh(c')^2)
-        sub(1.0, k_, k_)
-        mul(k_, o_, k_)
-        sub(1.0, i_, m_i)                              # [da_i; da_f] = dc m_if:  m_i = g i (1 - i)
-        mul(m_i, i_, m_i)
-        mul(m_i, g_, m_i)
-        sub(1.0, f_, m_f)                              #   m_f = c f (1 - f), c the state step t read
-        mul(m_f, f_, m_f)
-        mul(m_f, previous_states(c_0, Cs, start, stop), m_f)
-        mul(g_, g_, m_g)                               # da_g = dc m_g,  m_g = i (1 - g^2)
+        mul(tc, tc, k_c)                               # dc += dh' k_c,   k_c = o (1 - tanh(c')^2)
+        sub(1.0, k_c, k_c)
+        mul(k_c, o, k_c)
+        sub(1.0, i, m_i)                               # da_i = dc m_i,   m_i = g i (1 - i)
+        mul(m_i, i, m_i)
+        mul(m_i, g, m_i)
+        sub(1.0, f, m_f)                               # da_f = dc m_f,   m_f = c f (1 - f)
+        mul(m_f, f, m_f)
+        mul(m_f, c, m_f)
+        mul(g, g, m_g)                                 # da_g = dc m_g,   m_g = i (1 - g^2)
         sub(1.0, m_g, m_g)
-        mul(m_g, i_, m_g)
+        mul(m_g, i, m_g)
         for j in reversed(range(n)):                   # then the block's steps, last first
             t = start + j
-            add(dh, dhs[t], dh)
+            add(dh, dhs[t], dh)                        # dh'
             mul(dh, p_o[j], dA_o[t])
-            mul(dh, k_[j], tmp)
-            add(dc, tmp, dc)
-            mul(dc, M_if[j], dA_if[t])                 # dc broadcast over i and f
+            mul(dh, k_c[j], tmp)
+            add(dc, tmp, dc)                           # dc
+            mul(dc, to_da_if[j], dA_if[t])             # dc broadcast over i and f
             mul(dc, m_g[j], dA_g[t])
-            mul(dc, f_[j], dc)
-            W_hid_T.dot(dA[t], dh)
+            mul(dc, f[j], dc)                          # dc -> f dc
+            W_hid_T.dot(dA[t], dh)                     # dh -> W_hid^T da
     return dA, [None] * 4, (dh, dc)
+
+
+def lecture_lstm_step(inputs, weights):
+    """A per-step LSTM in the lectures' style: four concatenations and four ``np.dot``."""
+    x, (h, c) = inputs
+    W_i, W_f, W_o, W_c, b_i, b_f, b_o, b_c = weights
+    i = lecture_sigmoid(np.dot(W_i, np.concatenate([h, x])) + b_i)
+    f = lecture_sigmoid(np.dot(W_f, np.concatenate([h, x])) + b_f)
+    o = lecture_sigmoid(np.dot(W_o, np.concatenate([h, x])) + b_o)
+    g = np.tanh(np.dot(W_c, np.concatenate([h, x])) + b_c)
+    c = f * c + i * g
+    h = o * np.tanh(c)
+    return h, (h, c)
+
+
+def torch_step(torch, inputs, weights):
+    """``lstm_step`` in torch operations (``TorchTwin.step``)."""
+    x, (h, c) = inputs
+    W_i, W_f, W_o, W_c, b_i, b_f, b_o, b_c = weights
+    hx = torch.cat([h, x])
+    i, f, o = (torch.sigmoid(W @ hx + b) for W, b in ((W_i, b_i), (W_f, b_f), (W_o, b_o)))
+    c_next = f * c + i * torch.tanh(W_c @ hx + b_c)
+    h_next = o * torch.tanh(c_next)
+    return h_next, (h_next, c_next)
+
+
+#: Our four blocks in PyTorch's order i, f, g, o, as indices into (W_i, W_f, W_o, W_c).
+TORCH_ORDER = (0, 1, 3, 2)
+
+
+def to_torch(weights):
+    """The weights as ``torch.nn.LSTM``'s one-layer state dict (numpy arrays): ``weight_ih_l0``
+    (4H, D), ``weight_hh_l0`` (4H, H), ``bias_ih_l0`` (4H,) and ``bias_hh_l0`` (4H,), zeros
+    (PyTorch has two biases where we have one), the blocks in PyTorch's order i, f, g, o."""
+    H = weights[4].shape[0]
+    mats = [weights[k] for k in TORCH_ORDER]
+    b = np.concatenate([weights[4 + k][:, 0] for k in TORCH_ORDER])
+    return {"weight_ih_l0": np.concatenate([W[:, H:] for W in mats]),
+            "weight_hh_l0": np.concatenate([W[:, :H] for W in mats]),
+            "bias_ih_l0": b, "bias_hh_l0": np.zeros_like(b)}
+
+
+def from_torch(state):
+    """``torch.nn.LSTM``'s one-layer state dict (numpy arrays) -> the weight tuple; the two
+    biases add."""
+    W_ih, W_hh = np.asarray(state["weight_ih_l0"]), np.asarray(state["weight_hh_l0"])
+    H = W_hh.shape[1]
+    b = np.asarray(state["bias_ih_l0"]) + np.asarray(state["bias_hh_l0"])
+    blocks = {k: slice(j * H, (j + 1) * H) for j, k in enumerate(TORCH_ORDER)}
+    mats = tuple(np.concatenate([W_hh[blocks[k]], W_ih[blocks[k]]], axis=1) for k in range(4))
+    return mats + tuple(b[blocks[k]][:, None].copy() for k in range(4))
+
+
+def torch_layer(torch, weights):
+    """``torch.nn.LSTM`` with these weights: exactly this cell."""
+    H = weights[0].shape[0]
+    net = torch.nn.LSTM(weights[0].shape[1] - H, H).to(getattr(torch, weights[0].dtype.name))
+    net.load_state_dict({k: torch.tensor(v) for k, v in to_torch(weights).items()})
+    return net
 
 
 CELL = Cell(
     name="lstm", title="LSTM",
-    weight_names=("W_i", "W_f", "W_o", "W_c", "b_i", "b_f", "b_o", "b_c"), state_names=("h", "c"),
-    saved_names=("i", "f", "o", "g", "c", "tanh_c"),
+    layout=(Matrix("W_i"), Matrix("W_f"), Matrix("W_o"), Matrix("W_c"),
+            Bias("b_i"), Bias("b_f", value=1.0), Bias("b_o"), Bias("b_c")),
+    state_names=("h", "c"), saved_names=("i", "f", "o", "g", "c", "tanh_c"),
     step=lstm_step, forward_loop=forward_loop, backward_loop=backward_loop,
-    bias_init={"b_f": 1.0},
+    # the notebooks keep what the backward needs and recompute tanh(c') from c'
+    step_cache=("x", "h", "c", "i", "f", "o", "g", "c_next"),
+    lecture_step=lecture_lstm_step,
+    torch_twin=TorchTwin(torch_step, torch_layer, "nn.LSTM"),
+    # The cell state runs along the top (c_{t-1} -> times f -> plus i g -> c_t); all four
+    # layers read the same stacked vector [h_{t-1}; x_t], drawn once on the left.
+    diagram={
+        "nodes": {
+            "c_in": (0.0, 3.95, "io", r"$c_{t-1}$"),
+            "h_in": (-1.0, 1.65, "io", r"$h_{t-1}$"),
+            "x": (0.8, 0.0, "io", r"$x_t$"),
+            "hx": (0.8, 1.65, "stack", r"$[h_{t-1}; x_t]$"),
+            "f": (3.9, 2.85, "layer", r"$f = \sigma(W_f[h, x] + b_f)$"),
+            "i": (3.9, 2.05, "layer", r"$i = \sigma(W_i[h, x] + b_i)$"),
+            "g": (3.9, 1.25, "layer", r"$g = \tanh(W_c[h, x] + b_c)$"),
+            "o": (3.9, 0.45, "layer", r"$o = \sigma(W_o[h, x] + b_o)$"),
+            "fc": (3.9, 3.95, "op", r"$f\,c$"),
+            "ig": (6.3, 1.65, "op", r"$i\,g$"),
+            "add": (6.3, 3.95, "op", r"$+$"),
+            "c_out": (8.9, 3.95, "io", r"$c_t$"),
+            "tanh": (7.7, 2.7, "op", r"$\tanh$"),
+            "oh": (7.7, 0.45, "op", r"$\times$"),
+            "h_out": (8.9, 0.45, "io", r"$h_t$"),
+        },
+        "edges": [("c_in", "fc"), ("f", "fc"), ("fc", "add"), ("i", "ig"), ("g", "ig"),
+                  ("ig", "add"), ("add", "c_out"), ("add", "tanh"), ("tanh", "oh"), ("o", "oh"),
+                  ("oh", "h_out"), ("h_in", "hx"), ("x", "hx"), ("hx", "f"), ("hx", "i"),
+                  ("hx", "g"), ("hx", "o")],
+        "size": (9.0, 4.8),
+        "scale": 1.25,
+    },
 )

@@ -2,8 +2,9 @@
 
 import numpy as np
 
-from ..activations import sigmoid
-from .cell import Cell
+from ..activations import lecture_sigmoid, sigmoid
+from .cell import Cell, TorchTwin
+from .layout import Bias, Matrix
 from .loops import previous_states, project, reversed_blocks, transposed
 
 __all__ = ["mgu_step", "CELL"]
@@ -127,8 +128,74 @@ def backward_loop(dhs, cache):
     return dA, [None, F], (dh,)
 
 
+def lecture_mgu_step(inputs, weights):
+    """A per-step MGU in the lectures' style: two concatenations and two ``np.dot``."""
+    x, h = inputs
+    W_f, W_h, b_f, b_h = weights
+    f = lecture_sigmoid(np.dot(W_f, np.concatenate([h, x])) + b_f)
+    c = np.tanh(np.dot(W_h, np.concatenate([f * h, x])) + b_h)
+    h = (1 - f) * h + f * c
+    return h, h
+
+
+def torch_step(torch, inputs, weights):
+    """``mgu_step`` in torch operations (``TorchTwin.step``)."""
+    x, h = inputs
+    W_f, W_h, b_f, b_h = weights
+    f = torch.sigmoid(W_f @ torch.cat([h, x]) + b_f)
+    c = torch.tanh(W_h @ torch.cat([f * h, x]) + b_h)
+    h_next = (1 - f) * h + f * c
+    return h_next, h_next
+
+
+def torch_layer(torch, weights):
+    """PyTorch has no MGU: this one, with these weights, as a PyTorch user would write it (the
+    input projections of all steps in one product each, then the loop over the steps),
+    differentiated by autograd."""
+    class MGU(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            W_f, W_h, b_f, b_h = weights
+            H = W_f.shape[0]
+            P = lambda a: torch.nn.Parameter(torch.tensor(a))
+            self.W_f_hid, self.W_f_in, self.b_f = P(W_f[:, :H]), P(W_f[:, H:]), P(b_f[:, 0])
+            self.W_h_hid, self.W_h_in, self.b_h = P(W_h[:, :H]), P(W_h[:, H:]), P(b_h[:, 0])
+
+        def forward(self, x, h_0):                    # x (T, B, D), h_0 (1, B, H), as nn.GRU
+            A_f = torch.addmm(self.b_f, x.flatten(0, 1), self.W_f_in.T).view(*x.shape[:2], -1)
+            A_h = torch.addmm(self.b_h, x.flatten(0, 1), self.W_h_in.T).view(*x.shape[:2], -1)
+            h, out = h_0[0], []
+            for a_f, a_h in zip(A_f, A_h):
+                f = torch.sigmoid(a_f + h @ self.W_f_hid.T)
+                c = torch.tanh(a_h + (f * h) @ self.W_h_hid.T)
+                h = h + f * (c - h)                   # (1 - f) h + f c
+                out.append(h)
+            return torch.stack(out), h[None]
+
+    return MGU()
+
+
 CELL = Cell(
     name="mgu", title="MGU",
-    weight_names=("W_f", "W_h", "b_f", "b_h"), state_names=("h",), saved_names=("f", "c"),
+    layout=(Matrix("W_f"), Matrix("W_h"), Bias("b_f"), Bias("b_h")),
+    state_names=("h",), saved_names=("f", "c"),
     step=mgu_step, forward_loop=forward_loop, backward_loop=backward_loop,
+    lecture_step=lecture_mgu_step,
+    torch_twin=TorchTwin(torch_step, torch_layer, "MGU (autograd)"),
+    diagram={
+        "nodes": {
+            "h_in": (0.0, 3.0, "io", r"$h_{t-1}$"),
+            "x": (2.9, 0.0, "io", r"$x_t$"),
+            "f": (1.3, 1.2, "layer", r"$f = \sigma(W_f[h, x] + b_f)$"),
+            "fh": (0.8, 2.2, "op", r"$\times$"),
+            "c": (2.9, 2.2, "layer", r"$c = \tanh(W_h[f h, x] + b_h)$"),
+            "fc": (5.9, 2.2, "op", r"$f\,c$"),
+            "keep": (4.6, 3.0, "op", r"$(1-f)h$"),
+            "mix": (5.9, 3.0, "op", r"$+$"),
+            "h_out": (7.0, 3.0, "io", r"$h_t$"),
+        },
+        "edges": [("h_in", "f"), ("x", "f"), ("h_in", "fh"), ("f", "fh"), ("fh", "c"), ("x", "c"),
+                  ("c", "fc"), ("f", "fc"), ("f", "keep"), ("h_in", "keep"), ("keep", "mix"),
+                  ("fc", "mix"), ("mix", "h_out")],
+    },
 )

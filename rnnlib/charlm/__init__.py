@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field, fields
 import numpy as np
 
 from ..cells import CELLS
-from ..lm import init_lm, lm_loss_and_grads, lm_perplexity, zero_state
+from ..lm import init_lm, lm_loss_and_grads, lm_perplexity
 from ..optim import Adam, clip_by_global_norm
 from ..text import TEXTS, Vocab, batches, load_text, split_text
 
@@ -146,8 +146,9 @@ def train_charlm(config, out=None, resume=None, progress=True):
     train, valid, _ = (model.vocab.encode(s) for s in split_text(load_text(config.text)))
     values = list(model.params.values())
     is_sequential = config.order == "sequential"
-    fresh = lambda: zero_state(config.cell, config.hidden, config.batch_size)
-    state = fresh() if model.state is None else _pack(config.cell, model.state)
+    spec = CELLS[config.cell]
+    fresh = lambda: spec.zero_state(config.hidden, config.batch_size)
+    state = fresh() if model.state is None else spec.pack_state(model.state)
     epoch, done = model.position
     it = epoch_batches(train, config, epoch)
     for _ in range(done):
@@ -177,19 +178,11 @@ def train_charlm(config, out=None, resume=None, progress=True):
                 model.history[key].append(v)
             losses = []
             bar.set_postfix(loss=f"{model.history['loss'][-1]:.3f}", valid_ppl=f"{ppl:.2f}")
-            model.position, model.state = (epoch, done), _unpack(state)
+            model.position, model.state = (epoch, done), spec.unpack_state(state)
             if out is not None:
                 save_checkpoint(model, out)
     bar.close()
     return model
-
-
-def _unpack(state):
-    return (state,) if isinstance(state, np.ndarray) else tuple(state)
-
-
-def _pack(cell, parts):
-    return CELLS[cell].pack_state(list(parts))
 
 
 def save_checkpoint(model, path):

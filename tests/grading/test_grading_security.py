@@ -29,6 +29,8 @@ from attacks import ATTACKS
 from grading_support import (ASSIGNMENTS, ROOT, arrays, make_course, mutate, release, rnngrade, scores, solved,
                              submit)
 
+pytestmark = pytest.mark.slow      # the siege: every attack graded through the sandbox, minutes
+
 STRICT = os.environ.get("RNN_COURSE_STRICT") == "1"
 FUNCS = {"forward_and_scan": ["sigmoid", "rnn_step", "gru_step", "scan"],
          "gru_bptt": ["gru_step_forward", "gru_step_backward", "gru_backward", "mse_loss"],
@@ -191,14 +193,21 @@ def _hidden_numbers(a, secret=None):
 
 
 def test_report(siege, grading_report):
-    """Print the report; the assertions are in the tests below."""
+    """The report printed at the end: every attack was graded in every assignment, and in sum
+    they gained no point, breached nothing, reached no network and left no process behind (the
+    tests below say which attack did what, when one does)."""
     grading_report.append(f"{'attack':26s} {'class':7s} {'points gained':>13s}  breaches")
+    total, all_breaches = 0.0, []
     for name, (cls, _) in ATTACKS.items():
-        gained = sum(sum((siege["after"].get((a, f"attack-{name}")) or {}).values()) for a in ASSIGNMENTS)
+        graded = [siege["after"].get((a, f"attack-{name}")) for a in ASSIGNMENTS]
+        assert all(g is not None for g in graded), f"{name}: not graded in every assignment"
+        gained = sum(sum(g.values()) for g in graded)
         breaches = [f"{a}: {b}" for a in ASSIGNMENTS for b in _breaches(siege, name, a)]
         grading_report.append(f"{name:26s} {cls:7s} {gained:13g}  {', '.join(breaches) or 'none'}")
+        total, all_breaches = total + gained, all_breaches + breaches
     grading_report.append(f"{len(ATTACKS)} attacks x {len(ASSIGNMENTS)} assignments; network connections "
                           f"received: {len(siege['listener'].hits)}; sandbox processes left: {len(siege['leftovers'])}")
+    assert (total, all_breaches, len(siege["listener"].hits), len(siege["leftovers"])) == (0, [], 0, 0)
 
 
 # attacks that end normally when contained (the others loop, exit, kill or exhaust on purpose)

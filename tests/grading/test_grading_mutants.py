@@ -142,6 +142,7 @@ def test_a_mutant_the_cases_miss_survives(sandbox_flag):
     assert [o.lost for o in caught.outcomes] == [{"test_sigmoid": 2.0}] and caught.ok
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("a", ASSIGNMENTS)
 def test_every_mutant_loses_points_unless_it_is_equivalent(a, sandbox_flag, grading_report):
     key = secrets.token_hex(16)

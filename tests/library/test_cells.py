@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 
 import rnnlib
-from conftest import state_parts
 from rnnlib import LECTURE_GRU_X1
 
 
@@ -33,16 +32,16 @@ def test_lecture_setup_matches_the_global_legacy_generator_and_leaves_it_alone()
 
 
 def _loop_over_columns(spec, x, state, weights):
-    parts = [spec.step([x[:, [b]], spec.pack_state([s[:, [b]] for s in state_parts(state)])], weights)[1]
+    parts = [spec.step([x[:, [b]], spec.pack_state([s[:, [b]] for s in spec.unpack_state(state)])], weights)[1]
              for b in range(x.shape[1])]
-    return [np.concatenate([state_parts(p)[k] for p in parts], axis=1) for k in range(len(spec.state_names))]
+    return [np.concatenate([spec.unpack_state(p)[k] for p in parts], axis=1) for k in range(len(spec.state_names))]
 
 
 @pytest.mark.parametrize("cell", list(rnnlib.CELLS))
 def test_a_batch_is_its_columns_computed_one_by_one(problem, cell):
     spec = rnnlib.CELLS[cell]
     weights, X, state_0, _ = problem(cell, B=4)
-    batched = state_parts(spec.step([X[0], state_0], weights)[1])
+    batched = spec.unpack_state(spec.step([X[0], state_0], weights)[1])
     for ours, by_column in zip(batched, _loop_over_columns(spec, X[0], state_0, weights)):
         np.testing.assert_allclose(ours, by_column, rtol=1e-14, atol=1e-15)
 

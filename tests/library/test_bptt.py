@@ -7,9 +7,9 @@ right backward pass agrees with them to about 1e-10..1e-9; a wrong term gives 1e
 
 import numpy as np
 import pytest
-from conftest import state_parts
 
 import rnnlib
+from rnnlib import comparisons, timing
 
 CELLS = list(rnnlib.CELLS)
 
@@ -29,9 +29,10 @@ def test_bptt_gradients_match_central_differences(problem, cell, sizes):
     dweights, dX, dh_0 = rnnlib.backward(G, cache)
     assert len(dweights) == len(weights)
     f = lambda: _loss(cell, tuple(weights), X, h_0, G)       # h_0 may be a pair: perturbed in place
-    names = list(rnnlib.weight_names(cell)) + ["X"] + [n + "_0" for n in rnnlib.CELLS[cell].state_names]
-    errors = rnnlib.check_gradients(f, weights + [X] + state_parts(h_0), list(dweights) + [dX] + state_parts(dh_0),
-                                    names)
+    spec = rnnlib.CELLS[cell]
+    names = list(spec.weight_names) + ["X"] + [n + "_0" for n in spec.state_names]
+    errors = rnnlib.check_gradients(f, [*weights, X, *spec.unpack_state(h_0)],
+                                    [*dweights, dX, *spec.unpack_state(dh_0)], names)
     for name, err in errors:
         assert err < 1e-6, f"{cell} d{name}: relative error {err:.2e}"
 
@@ -63,11 +64,12 @@ def test_rnn_with_the_lecture_tuple_returns_a_six_tuple_with_zeros_where_unused(
 def test_float32_in_float32_out(problem, cell):
     weights, X, h_0, G = problem(cell)
     w32 = tuple(w.astype(np.float32) for w in weights)
-    s32 = rnnlib.CELLS[cell].pack_state([s.astype(np.float32) for s in state_parts(h_0)])
+    spec = rnnlib.CELLS[cell]
+    s32 = spec.pack_state([s.astype(np.float32) for s in spec.unpack_state(h_0)])
     hs, cache = rnnlib.forward(cell, w32, X.astype(np.float32), s32)
     dw, dX, dh_0 = rnnlib.backward(G.astype(np.float32), cache)
     assert hs.dtype == dX.dtype == np.float32
-    assert all(d.dtype == np.float32 for d in state_parts(dh_0))
+    assert all(d.dtype == np.float32 for d in spec.unpack_state(dh_0))
     assert all(d.dtype == np.float32 for d in dw)
     hs64, cache64 = rnnlib.forward(cell, weights, X, h_0)
     np.testing.assert_allclose(hs, hs64, atol=1e-5)  # float32 rounding, ~1e-7 per operation
@@ -87,7 +89,8 @@ def test_gradient_of_a_loss_on_the_last_state_only(problem, cell):
     _, dX, dh_0 = rnnlib.backward(G, cache)
     f = lambda: float(np.sum(g * rnnlib.forward(cell, weights, X, h_0)[0][-1]))
     assert rnnlib.relative_error(dX, rnnlib.numerical_gradient(lambda _: f(), X)) < 1e-6
-    for d, s in zip(state_parts(dh_0), state_parts(h_0)):
+    spec = rnnlib.CELLS[cell]
+    for d, s in zip(spec.unpack_state(dh_0), spec.unpack_state(h_0)):
         assert rnnlib.relative_error(d, rnnlib.numerical_gradient(lambda _: f(), s)) < 1e-6
     assert np.abs(dX[0]).max() > 0  # the first input does reach the last state
 
@@ -102,18 +105,17 @@ def test_infer_gives_forwards_states_without_a_cache(problem, cell, chunk):
     np.testing.assert_allclose(rnnlib.infer(cell, weights, X, h_0, return_sequence=True, chunk=chunk), hs,
                                rtol=1e-13, atol=0)
     state_T = rnnlib.infer(cell, weights, X, h_0, chunk=chunk)         # h_T, or the LSTM's (h_T, c_T)
-    np.testing.assert_allclose(state_parts(state_T)[0], hs[-1], rtol=1e-13, atol=0)
-    for ours, final, first in zip(state_parts(state_T), state_parts(cache.final_state), state_parts(h_0)):
+    parts = rnnlib.CELLS[cell].unpack_state
+    np.testing.assert_allclose(parts(state_T)[0], hs[-1], rtol=1e-13, atol=0)
+    for ours, final, first in zip(parts(state_T), parts(cache.final_state), parts(h_0)):
         np.testing.assert_allclose(ours, final, rtol=1e-13, atol=0)
         assert ours.shape == first.shape and not np.shares_memory(ours, first)
 
 
 def test_infer_memory_does_not_grow_with_T():
-    from rnnlib import timing
-
     peaks = []
     for T in (128, 1024):
-        w, X, h_0 = timing.make_problem("gru", T, 16, 16, 8)
+        w, X, h_0 = comparisons.make_problem("gru", T, 16, 16, 8)
         peaks.append(timing.peak_memory(lambda: rnnlib.infer("gru", w, X, h_0, chunk=32)))
         forward_peak = timing.peak_memory(lambda: rnnlib.forward("gru", w, X, h_0))
     # working buffers are O(chunk * H * B); forward's cache at T=1024 is O(T * H * B), 32x more
@@ -131,15 +133,15 @@ def test_a_gradient_on_the_final_state_flows_back(problem, cell):
 
     def loss():
         hs, cache = rnnlib.forward(cell, weights, X, state_0)
-        return float(np.sum(G * hs) + sum(np.sum(a * b) for a, b in zip(g, state_parts(cache.final_state))))
+        return float(np.sum(G * hs) + sum(np.sum(a * b) for a, b in zip(g, spec.unpack_state(cache.final_state))))
 
     _, cache = rnnlib.forward(cell, weights, X, state_0)
     before = [a.copy() for a in g]
     dweights, dX, dstate_0 = rnnlib.backward(G, cache, spec.pack_state(g))
     assert all(np.array_equal(a, b) for a, b in zip(g, before))      # the caller's arrays are untouched
     names = list(spec.weight_names) + ["X"] + [n + "_0" for n in spec.state_names]
-    for name, err in rnnlib.check_gradients(loss, list(weights) + [X] + state_parts(state_0),
-                                            list(dweights) + [dX] + state_parts(dstate_0), names):
+    for name, err in rnnlib.check_gradients(loss, [*weights, X, *spec.unpack_state(state_0)],
+                                            [*dweights, dX, *spec.unpack_state(dstate_0)], names):
         assert err < 1e-6, f"{cell} d{name}: relative error {err:.2e}"
 
 
@@ -147,8 +149,8 @@ def _assert_same_backward_and_checked(cell, weights, X, h_0, G, whole, blocked):
     """``blocked``, a backward's result, is ``whole`` to rounding (1e-12 relative: the same
     operations on the same numbers, grouped otherwise), and its weight and input gradients
     agree with central differences."""
-    for a, b in zip(list(whole[0]) + [whole[1]] + state_parts(whole[2]),
-                    list(blocked[0]) + [blocked[1]] + state_parts(blocked[2])):
+    parts = rnnlib.CELLS[cell].unpack_state
+    for a, b in zip([*whole[0], whole[1], *parts(whole[2])], [*blocked[0], blocked[1], *parts(blocked[2])]):
         np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
     params = [w.copy() for w in weights] + [X]
     f = lambda: _loss(cell, tuple(params[:-1]), X, h_0, G)
@@ -178,7 +180,7 @@ def test_backward_in_blocks_of_steps_is_the_same_backward(problem, monkeypatch, 
 @pytest.mark.parametrize("steps_per_block", [1, 2])
 @pytest.mark.parametrize("B", [1, 3, 33])
 def test_gradient_sums_in_blocks_of_steps_are_the_same_sums(problem, monkeypatch, cell, steps_per_block, B):
-    """The weight gradients are summed a block of steps at a time (rnnlib.bptt's
+    """The weight gradients are summed a block of steps at a time (rnnlib.cells.gradients'
     GRADIENT_COLUMNS); at small sizes one block holds every step. Forced to blocks of 1 and of
     2 steps (T = 5: the last block short), with one sequence (the block is then a view), three
     and 33 (from loops.WIDE_BATCH = 32 on, the input products take their per-step way), every
@@ -188,7 +190,7 @@ def test_gradient_sums_in_blocks_of_steps_are_the_same_sums(problem, monkeypatch
     weights, X, h_0, G = problem(cell, T=5, D=3, H=4, B=B)
     _, cache = rnnlib.forward(cell, weights, X, h_0)
     whole = rnnlib.backward(G, cache)
-    monkeypatch.setattr(rnnlib.bptt, "GRADIENT_COLUMNS", steps_per_block * B)
+    monkeypatch.setattr(rnnlib.cells.gradients, "GRADIENT_COLUMNS", steps_per_block * B)
     _assert_same_backward_and_checked(cell, weights, X, h_0, G, whole, rnnlib.backward(G, cache))
 
 
@@ -212,11 +214,12 @@ def test_backward_takes_a_state_stored_column_by_column(problem, cell):
     and numpy's dot writes only into arrays stored row by row: backward crashed. With the
     state's values the same, every gradient is the same, exactly."""
     weights, X, h_0, G = problem(cell, T=4, D=3, H=5, B=2)
-    by_column = [np.asfortranarray(s) for s in state_parts(h_0)]
+    spec = rnnlib.CELLS[cell]
+    by_column = [np.asfortranarray(s) for s in spec.unpack_state(h_0)]
     assert not by_column[0].flags.c_contiguous
-    by_column = tuple(by_column) if isinstance(h_0, tuple) else by_column[0]
+    by_column = spec.pack_state(by_column)
     expected = rnnlib.backward(G, rnnlib.forward(cell, weights, X, h_0)[1])
     got = rnnlib.backward(G, rnnlib.forward(cell, weights, X, by_column)[1])
-    for a, b in zip(list(expected[0]) + [expected[1]] + state_parts(expected[2]),
-                    list(got[0]) + [got[1]] + state_parts(got[2])):
+    for a, b in zip([*expected[0], expected[1], *spec.unpack_state(expected[2])],
+                    [*got[0], got[1], *spec.unpack_state(got[2])]):
         np.testing.assert_array_equal(b, a)

@@ -1,10 +1,21 @@
-"""The timing helpers' bookkeeping (no speed is asserted here: that is the benchmarks' job)."""
+"""The timing helpers' bookkeeping, and what the comparisons time (no speed is asserted here:
+that is the benchmarks' job)."""
+
+import os
 
 import numpy as np
 import pytest
 
 import rnnlib
-from rnnlib import roofline, timing
+from rnnlib import comparisons, roofline, timing
+
+if os.environ.get("RNN_COURSE_STRICT") == "1":
+    import torch  # in CI the comparison with PyTorch must run, not skip
+else:
+    try:
+        import torch
+    except ImportError:
+        torch = None
 
 
 def test_compare_interleaves_and_summarises():
@@ -49,41 +60,42 @@ def test_fit_line_recovers_a_line_and_measures_the_bend():
 
 
 def test_fit_line_rejects_mismatched_input():
-    import pytest
     with pytest.raises(ValueError, match="at least two distinct values"):
         timing.fit_line([64, 64], _timings([1.0, 1.0]))
     with pytest.raises(ValueError, match="one Timing per value"):
         timing.fit_line([1, 2, 3], _timings([1.0, 2.0]))
 
 
-@pytest.mark.parametrize("cell", sorted(timing.LECTURE_STEPS))
+@pytest.mark.parametrize("cell", [c for c in rnnlib.CELLS if rnnlib.CELLS[c].lecture_step])
 def test_the_timed_baseline_computes_what_rnnlib_computes(problem, cell):
     """The lectures' per-step code that the cost chapter times must be the same cell."""
     weights, X, state_0, _ = problem(cell, T=6)
-    ys, _ = rnnlib.scan(timing.LECTURE_STEPS[cell], X, weights, state_0)
+    ys, _ = rnnlib.scan(rnnlib.CELLS[cell].lecture_step, X, weights, state_0)
     hs, _ = rnnlib.forward(cell, weights, X, state_0)
     np.testing.assert_allclose(np.stack(ys), hs, rtol=1e-12, atol=1e-14)   # rounding only
 
 
 def test_against_torch_times_both_libraries_on_the_same_cells():
-    """The measurement behind the cost chapter's and the benchmark's PyTorch tables (tiny sizes:
-    its own check that nn.RNN, nn.LSTM and the autograd MGU, given our weights, return our states
-    runs in float64)."""
-    measured, info = timing.against_torch((np.float64,), cells=("rnn", "mgu", "lstm"), T=3, D=2, H=4, B=2, repeat=1,
-                                          extra=lambda dtype: {"nothing": lambda: None})
+    """The measurement behind the cost chapter's and the benchmark's PyTorch tables, on every cell
+    by default (tiny sizes: its own check that each exact twin, given our weights, returns our
+    states runs in float64)."""
+    measured, info = comparisons.against_torch(torch, (np.float64,), T=3, D=2, H=4, B=2, repeat=1,
+                                               extra=lambda dtype: {"nothing": lambda: None})
     whos = ("rnnlib",) if info is None else ("rnnlib", "torch")
-    expected = {("float64", c, who, k) for c in ("rnn", "mgu", "lstm") for who in whos for k in timing.TORCH_KINDS}
+    expected = {("float64", c, who, k) for c in rnnlib.CELLS for who in whos for k in comparisons.TORCH_KINDS}
     assert set(measured) == expected | {("float64", "extra", "nothing")}
     assert all(t.median > 0 for t in measured.values())
+    if info is not None:
+        assert info["twins"] == {c: rnnlib.CELLS[c].torch_twin.layer_name for c in rnnlib.CELLS}
 
 
 @pytest.mark.parametrize("cell", list(rnnlib.CELLS))
 def test_roofline_flops_count_every_weight_entry(cell):
     """The forward's FLOPs are one multiply and one add per matrix entry, per column of the
-    batch, per step: counted here from the weights init_weights makes (biases excluded)."""
+    batch, per step: counted here from the weights init_weights makes (biases, (H, 1), excluded)."""
     T, D, H, B = 3, 5, 4, 2
     weights = rnnlib.init_weights(cell, D, H, seed=0)
-    entries = sum(w.size for w in weights if w.shape == (H, H + D))
+    entries = sum(w.size for w in weights if w.shape[1] > 1)
     assert roofline.forward_flops(cell, T, D, H, B) == 2 * entries * B * T
 
 

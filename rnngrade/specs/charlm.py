@@ -1,7 +1,6 @@
 """Assignment 5, a character-level language model: its graded parts and their cases.
 
-A module of its own beside ``rnngrade.specs`` (which holds the other four assignments and the
-classes used here), registered in ``specs.ASSIGNMENTS``. The parts:
+The parts:
 
 - ``softmax_cross_entropy(logits, targets, mask=None) -> (loss, dlogits)``, judged against
   ``rnnlib.softmax_cross_entropy``: logits (V, B) and (T, V, B), B = 1, T = 1, V from 2 to 300,
@@ -39,8 +38,8 @@ import rnnlib
 from rnnlib.lm import init_lm, lm_backward, lm_forward
 from rnnlib.optim import global_norm
 
-from . import secret as course_secret
-from .specs import Assignment, Case, Part
+from .cases import case_rng, hidden_rngs
+from .types import Assignment, Case, Part
 
 NAME = "charlm"
 TRAIN_CHUNKS = {"__harness__": "train_chunks"}
@@ -65,7 +64,7 @@ CLIP_NOTES = {
 def _rng(grade_id, i, seed, secret):
     """Case ``i``'s generator: the notebook's (``default_rng(seed)``) for the visible examples
     (``i == 0``), else the one the course secret derives for case number ``seed``."""
-    return np.random.default_rng(seed) if i == 0 else course_secret.case_rng(secret, NAME, grade_id, seed)
+    return case_rng(hidden_rngs(secret, NAME), grade_id, i, seed)
 
 
 def _label(i, what):
@@ -280,7 +279,7 @@ def _train_case(i, label, cell, params_0, ids, T, state_0, lr, max_norms):
         clipped, norm = rnnlib.clip_by_global_norm(grads, max_norm)
         for p, g in zip(params.values(), clipped):
             p -= lr * g
-        state = cache[1].final_state
+        state = cache.final_state
         loss_calls.append({"match": [[[1], Y_ids]], "check": [[[0], logits]], "result": (loss, dlogits)})
         clip_calls.append({"match": [[[1], max_norm]], "check": [[[0, j], g] for j, g in enumerate(grads)],
                            "result": (clipped, norm)})
@@ -317,7 +316,7 @@ def _train_part(secret):
     return Part(gid, 4, "train_step", cases)
 
 
-def charlm(secret=None):
+def build(secret=None):
     return Assignment(
         NAME, "charlm.ipynb",
         [_softmax_part(secret), _clip_part(secret), _sample_part(secret), _train_part(secret)],

@@ -1,6 +1,6 @@
 """The course secret: the hidden cases' inputs derive from it, the visible examples never do.
 
-The seeds in ``rnngrade/specs.py`` are case numbers; with a secret, the grader derives each hidden
+The seeds in ``rnngrade/specs/`` are case numbers; with a secret, the grader derives each hidden
 case's generator from (secret, assignment, part, case number), so that reading the repository
 does not tell the hidden inputs. Without one it uses the public defaults and says so. The full
 round trip under a secret (and that the secret reaches no output) is in ``test_grading.py``; that

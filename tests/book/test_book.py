@@ -15,7 +15,9 @@ import yaml
 from browser import render
 from executed import executed_chapters
 
-ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow      # the book build and a browser on every page
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _toc_pages():
@@ -72,7 +74,7 @@ def test_book_builds_with_zero_warnings_in_under_five_minutes(built_book):
 def test_no_chapter_executes_for_more_than_two_minutes(built_book):
     per_chapter = built_book[3]
     if not per_chapter:
-        pytest.skip("nbval did not execute the chapters in this session (run `pytest book tests/test_book.py`)")
+        pytest.skip("nbval did not execute the chapters in this session (run `pytest book tests/book/test_book.py`)")
     slow = {name: round(s) for name, s in per_chapter.items() if s >= 120}
     assert not slow, f"chapters over two minutes (s): {slow}"
     assert len(per_chapter) == len(list((ROOT / "book").glob("*.ipynb")))

@@ -15,7 +15,7 @@ def test_torch_layout_round_trip():
 @pytest.mark.parametrize("cell", list(rnnlib.CELLS))
 def test_row_form_computes_the_same_gates(problem, cell):
     weights, X, state_0, _ = problem(cell)
-    h_0 = state_0[0] if isinstance(state_0, tuple) else state_0
+    h_0 = rnnlib.CELLS[cell].unpack_state(state_0)[0]
     triples = interop.to_row_form(cell, weights)
     for (U, W, b), M, c in zip(triples, weights[:len(triples)], weights[len(triples):]):
         x, h = X[0], h_0

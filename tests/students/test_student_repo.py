@@ -22,9 +22,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 import student_repo  # noqa: E402  (tools/ is not a package)
+
+pytestmark = pytest.mark.slow      # a students' install, their tests and JupyterLab in a browser
 
 STRICT = os.environ.get("RNN_COURSE_STRICT") == "1"
 # Where `make` keeps the students' install as wheels (tools/student_repo.py --download-wheels).
@@ -130,13 +132,13 @@ def test_the_leak_check_finds_each_kind_of_leak(repo, tmp_path):
     solved = next((ROOT / "solutions" / "mgu").glob("*.ipynb"))
     shutil.copy(solved, copy / "assignments" / "mgu" / "answers.ipynb")
     (copy / "rnnlib" / "extra.py").write_text("from rnngrade.incell import check\n")
-    shutil.copy(ROOT / "rnngrade" / "specs.py", copy / "cases.py")
+    shutil.copy(ROOT / "rnngrade" / "specs" / "cell_bptt.py", copy / "cases.py")
     found = "\n".join(student_repo.leaks(copy))
     assert f"README.md: the line {line!r}" in found
     assert "tests/test_extra.py: the marker 'BEGIN HIDDEN TESTS'" in found
     assert "answers.ipynb: a copy of solutions/mgu/" in found and "answers.ipynb: the marker 'BEGIN SOLUTION'" in found
     assert "rnnlib/extra.py: the word 'rnngrade'" in found
-    assert "cases.py: a copy of rnngrade/specs.py" in found
+    assert "cases.py: a copy of rnngrade/specs/cell_bptt.py" in found
 
 
 @pytest.fixture(scope="module")

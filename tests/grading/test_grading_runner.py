@@ -1,0 +1,38 @@
+"""The grader's core, read as code: its scoring step.
+
+(The runner's behaviour on real submissions, crashes, hangs and restarts included, is tested by
+the round trips in test_grading.py and test_grading_security.py; private names and import
+circles, for all the code, in tests/structure.)
+"""
+
+from rnngrade import runner, specs
+
+
+def test_a_part_scores_its_points_only_when_every_case_passed():
+    """Step 3 of ``grade_cells``: all or nothing per part; a case without an outcome was not run."""
+    spec = specs.get("mgu")
+    first, second, third = spec.parts
+    outcomes = {(p.grade_id, i): (True, "") for p in spec.parts for i in range(len(p.cases))}
+    outcomes[second.grade_id, 1] = (False, "dh: wrong shape")
+    del outcomes[third.grade_id, len(third.cases) - 1]
+    parts = runner.score(spec, outcomes)
+    assert [(p.score, p.max_score) for p in parts.values()] == [(first.points, first.points), (0, second.points),
+                                                               (0, third.points)]
+    assert parts[second.grade_id].messages == [f"{second.cases[1].label}: dh: wrong shape"]
+    assert parts[third.grade_id].messages == [f"{third.cases[-1].label}: not run"]
+
+
+def test_a_verdict_says_how_many_failures_it_leaves_out():
+    """The feedback lists the first failures of a part; a longer list must say that it was cut
+    (a student read six failures and could not tell that seven more had been left out)."""
+    from types import SimpleNamespace
+
+    from rnngrade.pipeline import verdict_text
+
+    part = SimpleNamespace(passed=False, grade_id="test_x", score=0, max_score=3,
+                           messages=[f"case {i}: wrong value" for i in range(13)])
+    text = verdict_text(part)
+    assert "case 5: wrong value" in text and "case 6: wrong value" not in text
+    assert "and 7 more failures, not shown" in text
+    part.messages = part.messages[:6]
+    assert "more failures" not in verdict_text(part)
