@@ -225,7 +225,7 @@ def fast_paths():
                     gradients.GRADIENT_COLUMNS = old
             return run
 
-        choices = {c: sums(c) for c in (gradients.GRADIENT_COLUMNS, 4 * gradients.GRADIENT_COLUMNS, 256 * 64)}
+        choices = {c: sums(c) for c in (gradients.GRADIENT_COLUMNS, 2 * gradients.GRADIENT_COLUMNS, 256 * 64)}
         t = timing.compare(choices, repeat=7)
         base = t[gradients.GRADIENT_COLUMNS].median
         for c in list(choices)[1:]:
