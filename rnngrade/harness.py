@@ -21,9 +21,10 @@ a mistake in one part does not cost the points of another. A call the reference 
 noted.
 
 A case whose first argument is a *driver* (``{"__harness__": "train_chunks"}``) is run by it: the
-driver calls the student's function several times in a row, as a training loop would, and
-returns what every call returned (``train_chunks``: steps of truncated backprop through time,
-each from the state the step before returned).
+driver calls the student's function itself and returns what the grader compares
+(``train_chunks``: several calls in a row, as a training loop would, steps of truncated
+backprop through time, each from the state the step before returned; ``keeps_inputs``: one
+call, and the arguments as it left them).
 
 Run as ``python harness.py <results-fd>``.
 """
@@ -99,7 +100,14 @@ def train_chunks(train_step, cell, params, ids, T, state, lr, max_norms):
     return losses, states, list(params.values())
 
 
-HARNESS_FUNCTIONS = {"toy_cell": toy_cell, "train_chunks": Driver(train_chunks)}
+def keeps_inputs(fn, *args):
+    """``fn(*args)``, and the arguments as the call left them: ``(answer, args)``, so that the
+    grader sees whether the student's function changed the arrays passed to it."""
+    return fn(*args), list(args)
+
+
+HARNESS_FUNCTIONS = {"toy_cell": toy_cell, "train_chunks": Driver(train_chunks),
+                     "keeps_inputs": Driver(keeps_inputs)}
 
 
 FAILED = object()  # what _their_answer gives when the student's own function fails

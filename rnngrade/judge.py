@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 
-from rnnlib.grading import check_array, close
+from rnnlib.grading import check_array, close, how_far
 
 from .wire import Foreign
 
@@ -61,8 +61,7 @@ def compare(got, expected, names, rtol, atol, show_values):
         err = abs(got - expected)
         if not close(got, expected, rtol, atol):
             detail = f": got {got:.10g}, expected {expected:.10g}" if show_values else ""
-            ratio = f"; it is {got / expected:.3g} times the expected value" if expected and np.isfinite(got) else ""
-            return [f"{label}: wrong value, error {err:.3g}{ratio}{detail}"]
+            return [f"{label}: wrong value, error {err:.3g}{how_far(got, expected)}{detail}"]
         return []
     if isinstance(got, np.ndarray) and isinstance(expected, np.ndarray):
         verdict = check_array(label, got, expected, rtol=rtol, atol=atol, show_values=show_values)

@@ -26,16 +26,28 @@ Its tolerances, and why:
 the problem precisely (not an array, wrong shape, wrong dtype, NaN, which values are off and by
 how much). ``assert_all_close`` checks several arrays at once and raises ``AssertionError``
 listing every wrong one; ``assert_close`` checks one. Both state the tolerance in what they
-report, on failure and on success.
+report, on failure and on success. ``assert_unchanged`` checks that a function left the arrays
+passed to it as they were.
+
+A part's check must judge that part alone, as the grader does: its inputs come from rnnlib's
+reference, never from the student's other parts (``step_caches``, ``step_backward``: the
+per-step caches and gradients in the notebooks' form), and where the checked function calls the
+student's other parts, rnnlib's reference stands in for them during the check (``substituted``).
+A mistake is then reported once, in its own part.
 """
 
 import numbers
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Verdict", "check_array", "close", "tolerance", "assert_close", "assert_all_close",
-           "RTOL", "ATOL", "SUBNORMAL_ATOL"]
+from .bptt import backward, forward
+from .cells import get as get_cell
+
+__all__ = ["Verdict", "check_array", "close", "tolerance", "how_far", "assert_close", "assert_all_close",
+           "assert_unchanged",
+           "substituted", "step_caches", "step_backward", "RTOL", "ATOL", "SUBNORMAL_ATOL"]
 
 RTOL, ATOL = 1e-7, 1e-10
 SUBNORMAL_ATOL = 4 * np.finfo(np.float64).smallest_subnormal
@@ -140,8 +152,19 @@ def _check_number(name, got, expected, rtol, atol):
         return [f"{name}: expected a number, got {_describe(got)}"]
     if close(got, expected, rtol, atol):
         return []
-    ratio = f", {got / expected:.3g} times the expected value" if expected and np.isfinite(got) else ""
-    return [f"{name}: wrong value: got {got:.10g}, expected {expected:.10g}{ratio} (allowed: {tolerance(rtol, atol)})"]
+    return [f"{name}: wrong value: got {got:.10g}, expected {expected:.10g}{how_far(got, expected)} "
+            f"(allowed: {tolerance(rtol, atol)})"]
+
+
+def how_far(got, expected):
+    """``", 1.03 times the expected value"``, or for a ratio that rounds to 1, ``", off by 5e-07
+    of the expected value"``; empty when the ratio says nothing (an expected 0, a NaN)."""
+    if not expected or not np.isfinite(got):
+        return ""
+    ratio = got / expected
+    if f"{ratio:.3g}" == "1":
+        return f", off by {abs(ratio - 1):.2g} of the expected value"
+    return f", {ratio:.3g} times the expected value"
 
 
 def _problems(name, got, expected, rtol, atol):
@@ -199,3 +222,76 @@ def assert_all_close(checks, rtol=RTOL, atol=ATOL):
 def assert_close(name, got, expected, rtol=RTOL, atol=ATOL):
     """``assert_all_close({name: (got, expected)}, rtol, atol)``: one answer."""
     return assert_all_close({name: (got, expected)}, rtol, atol)
+
+
+def assert_unchanged(function, given, originals, names):
+    """Raise ``AssertionError`` if ``function`` changed an array passed to it.
+
+    ``given`` are the arrays it was called with (after the call), ``originals`` copies made before
+    it, ``names`` their names; the message names the first array changed and how many values.
+    """
+    for name, after, before in zip(names, given, originals):
+        if not (np.shape(after) == np.shape(before) and np.array_equal(after, before, equal_nan=True)):
+            changed = int(np.sum(after != before)) if np.shape(after) == np.shape(before) else "its shape and"
+            raise AssertionError(f"{function} changed the arrays passed in: {name} ({changed} values changed); "
+                                 "compute new arrays and leave the ones passed in as they were")
+    return f"{', '.join(names)} unchanged"
+
+
+@contextmanager
+def substituted(namespace, **functions):
+    """Within the block, each name in ``namespace`` (a notebook's ``globals()``) stands for the
+    function given for it, rnnlib's reference; afterwards the names are as they were.
+
+    A check of one part calls the student's function, which may call the student's other parts
+    by name: with those names standing for the reference, a mistake in another part does not
+    show here, as in the grader (whose oracles do the same)."""
+    missing = object()
+    saved = {name: namespace.get(name, missing) for name in functions}
+    namespace.update(functions)
+    try:
+        yield
+    finally:
+        for name, old in saved.items():
+            if old is missing:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = old
+
+
+def step_caches(cell, weights, X, state_0):
+    """rnnlib's forward over ``X`` (T, D, B), as the notebooks' per-step caches: a list of T
+    tuples laid out as ``Cell.cache_names`` says (the GRU's ``(x, h, u, r, c)``): ``x``, the
+    state's parts as the step read them, the activations saved, and ``<part>_next``, a part of
+    the state after the step. ``state_0`` is the state as the cell carries it."""
+    spec = get_cell(cell)
+    _, cache = forward(spec, weights, X, state_0)
+    after = dict(zip(spec.state_names, spec.state_sequence(cache.hs, cache.saved)))
+    before = {s: np.concatenate([s_0[None], after[s][:-1]]) for s, s_0 in zip(spec.state_names, cache.state_0)}
+
+    def value(name, t):
+        if name == "x":
+            return X[t]
+        if name in before:
+            return before[name][t]
+        if name.endswith("_next") and name[:-5] in after:
+            return after[name[:-5]][t]
+        return cache.saved[name][t]
+
+    return [tuple(value(n, t) for n in spec.cache_names) for t in range(len(X))]
+
+
+def step_backward(cell, *args):
+    """rnnlib's gradients of one step in the notebooks' form: ``step_backward(cell, *dstate_next,
+    cache, weights) -> (dx, *dstate, dweights)``, with ``cache`` as ``step_caches`` lays it out
+    (its ``x`` and the state's parts are what the step read) and ``dstate_next`` the gradients
+    of the state's parts after the step (the GRU's ``dh_next``; the LSTM's ``dh_next, dc_next``)."""
+    spec = get_cell(cell)
+    *dstate_next, cache, weights = args
+    names = spec.cache_names
+    x, state = cache[names.index("x")], [cache[names.index(s)] for s in spec.state_names]
+    _, ref = forward(spec, weights, x[None], spec.pack_state(state))
+    # a gradient on h' enters as dhs; the other parts' (the LSTM's dc') as dstate_T
+    rest = spec.pack_state([np.zeros_like(dstate_next[0]), *dstate_next[1:]]) if len(state) > 1 else None
+    dweights, dX, dstate = backward(np.asarray(dstate_next[0])[None], ref, rest)
+    return (dX[0],) + spec.unpack_state(dstate) + (tuple(dweights),)

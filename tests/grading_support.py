@@ -133,6 +133,12 @@ CHARLM_CLIP_EACH = ("    if norm > max_norm:\n        clipped = [g * (max_norm /
                     "    else:\n        clipped = [g.copy() for g in grads]",
                     "    clipped = [g * min(1.0, max_norm / np.sqrt(np.sum(g * g))) for g in grads]")
 
+# Assignment 5's clipping that scales the arrays passed in, in place (right values, inputs changed);
+# (old, new) for ``mutate`` on the solution cell ``clip_by_global_norm``.
+CHARLM_CLIP_IN_PLACE = ("clipped = [g * (max_norm / norm) for g in grads]",
+                        "for g in grads:                  # the arrays passed in, scaled in place\n"
+                        "            g *= max_norm / norm\n        clipped = grads")
+
 # Assignment 5's training step with the carried state not detached: the gradient on a chunk's
 # initial state goes on into the chunk before (the numpy picture of a missing ``h.detach()``).
 # (old, new) for ``mutate`` on the solution cell ``train_step``.

@@ -17,6 +17,7 @@ a sequence of one step, H != D, and an edges case (``rnngrade.specs.cases``).
 import numpy as np
 
 import rnnlib
+from rnnlib.grading import step_backward, step_caches
 
 from .cases import (EDGE_SCALE, case_rng, grad_names, hidden_rngs, label, label_or_visible, random_weights,
                     set_edges)
@@ -53,45 +54,18 @@ def _problem(cell, rng, T=4, D=3, H=5, B=2, edges=False):
     return weights, X, state_0, tuple(rng.standard_normal((T, H, B)) for _ in spec.state_names)
 
 
-def _states(spec, cache):
-    """Each state part's values after every step, (T, H, B): ``hs``, and the saved ``c``."""
-    return {s: cache.hs if s == "h" else cache.saved[s] for s in spec.state_names}
-
-
-def _caches(cell, weights, X, state_0):
-    """rnnlib's forward, and the per-step caches as the notebooks define them
-    (``Cell.cache_names``): ``x``, the state's parts as the step read them, the saved
-    activations, and ``<part>_next``, a part after the step."""
-    spec = rnnlib.CELLS[cell]
-    hs, cache = rnnlib.forward(cell, weights, X, spec.pack_state(state_0))
-    after = _states(spec, cache)
-    before = {s: np.concatenate([s_0[None], after[s][:-1]]) for s, s_0 in zip(spec.state_names, state_0)}
-    values = lambda name, t: (X[t] if name == "x" else before[name][t] if name in before
-                              else after[name[:-5]][t] if name.endswith("_next") and name[:-5] in after
-                              else cache.saved[name][t])
-    return cache, [tuple(values(n, t) for n in spec.cache_names) for t in range(len(X))]
-
-
-def _step_backward_ref(cell, weights, x, state, dstate_next):
-    """One step's gradients: ``(dx, *dstate, dweights)``, from the gradients of the state after it."""
-    spec = rnnlib.CELLS[cell]
-    _, cache = rnnlib.forward(cell, weights, x[None], spec.pack_state(state))
-    # a gradient on h' enters as dhs; the other parts' (the LSTM's dc') as dstate_T
-    rest = spec.pack_state((np.zeros_like(dstate_next[0]),) + tuple(dstate_next[1:])) if len(state) > 1 else None
-    dweights, dX, dstate = rnnlib.backward(dstate_next[0][None], cache, rest)
-    return (dX[0],) + spec.unpack_state(dstate) + (tuple(dweights),)
-
-
 def _step_forward_part(cell, hidden, first):
     spec = rnnlib.CELLS[cell]
     gid, cases = f"test_{cell}_step_forward", []
+    # the cache's entries named by position (the new state and the cache's copy of it apart)
+    cache_names = tuple(f"cache[{k}] {n}" for k, n in enumerate(spec.cache_names))
     for i, (seed, sizes) in enumerate(_seeds(first, STEP_SIZES)):
         weights, X, state_0, _ = _problem(cell, case_rng(hidden, gid, i, seed), **sizes)
-        cache, caches = _caches(cell, weights, X, state_0)
-        after = _states(spec, cache)
-        cases.append(Case(label_or_visible(i, sizes), (X[0], *state_0, weights),
-                          tuple(after[s][0] for s in spec.state_names) + (caches[0],),
-                          tuple(f"{s}_next" for s in spec.state_names) + (spec.cache_names,), hidden=i > 0))
+        cache = step_caches(cell, weights, X, spec.pack_state(state_0))[0]
+        hs, ref = rnnlib.forward(cell, weights, X, spec.pack_state(state_0))
+        state_next = tuple(s[0] for s in spec.state_sequence(hs, ref.saved))
+        cases.append(Case(label_or_visible(i, sizes), (X[0], *state_0, weights), state_next + (cache,),
+                          tuple(f"{s}_next" for s in spec.state_names) + (cache_names,), hidden=i > 0))
     return Part(gid, 3, f"{cell}_step_forward", cases)
 
 
@@ -100,9 +74,10 @@ def _step_backward_part(cell, hidden, first):
     gid, cases = f"test_{cell}_step_backward", []
     for i, (seed, sizes) in enumerate(_seeds(first, STEP_BACKWARD_SIZES)):
         weights, X, state_0, G = _problem(cell, case_rng(hidden, gid, i, seed), **sizes)
-        _, caches = _caches(cell, weights, X, state_0)
-        expected = _step_backward_ref(cell, weights, X[0], state_0, tuple(g[0] for g in G))
-        cases.append(Case(label_or_visible(i, sizes), (*(g[0] for g in G), caches[0], weights), expected,
+        cache = step_caches(cell, weights, X, spec.pack_state(state_0))[0]
+        dstate_next = tuple(g[0] for g in G)
+        cases.append(Case(label_or_visible(i, sizes), (*dstate_next, cache, weights),
+                          step_backward(cell, *dstate_next, cache, weights),
                           ("dx",) + tuple(f"d{s}" for s in spec.state_names) + (grad_names(cell),), hidden=i > 0))
     return Part(gid, 6, f"{cell}_step_backward", cases)
 
@@ -116,14 +91,13 @@ def _backward_part(cell, hidden, first):
     gid, cases = f"test_{cell}_backward", []
     for i, (seed, sizes) in enumerate(_seeds(first, LOOP_SIZES)):
         weights, X, state_0, (G, *_) = _problem(cell, case_rng(hidden, gid, i, seed), **sizes)
-        cache, caches = _caches(cell, weights, X, state_0)
-        dweights, dX, dstate_0 = rnnlib.backward(G, cache)
+        caches = step_caches(cell, weights, X, spec.pack_state(state_0))
+        dweights, dX, dstate_0 = rnnlib.backward(G, rnnlib.forward(cell, weights, X, spec.pack_state(state_0))[1])
         entries, carried = [], tuple(np.zeros_like(s) for s in state_0)
         for t in reversed(range(len(X))):
-            x, state = caches[t][0], caches[t][1:1 + k]
             g = G[t] + carried[0]
-            *result, dw_t = _step_backward_ref(cell, weights, x, state, (g,) + carried[1:])
-            entries.append({"match": [[[k, 0], x], [[k, 1], state[0]]],
+            *result, dw_t = step_backward(cell, g, *carried[1:], caches[t], weights)
+            entries.append({"match": [[[k, 0], caches[t][0]], [[k, 1], caches[t][1]]],
                             "check": [[[0], g]] + [[[j], carried[j]] for j in range(1, k)],
                             "result": (*result, dw_t)})
             carried = tuple(result[1:])

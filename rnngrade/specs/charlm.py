@@ -9,12 +9,15 @@ The parts:
 - ``clip_by_global_norm(grads, max_norm) -> (clipped, norm)``, against
   ``rnnlib.clip_by_global_norm``: lists where every array's own norm is under ``max_norm`` but
   the global norm is not (clipping each array by its own norm changes nothing there), a
-  gradient already under the norm, one array, norms from 1e-3 to 1e3 side by side.
+  gradient already under the norm, one array, norms from 1e-3 to 1e3 side by side; and a case
+  that also compares the arrays passed in, after the call, with what they were (a clipping that
+  scales them in place loses the part).
 - ``sample_next(logits, temperature, u) -> int``, against ``rnnlib.lm.next_char_id``: the draw
   ``u`` is passed in, so the answer is one index. Every ``u`` sits in the middle of its index's
   interval of the cumulative distribution, far from a boundary, except ``u`` near 0, ``u = 0``
   where the first characters have probability 0 (the draw skips them), and the largest float
-  below 1 where the rounded cumulative sum ends below it (the answer is the last index);
+  below 1 where the rounded cumulative sum ends below it (the answer is the last index; so is
+  one of the visible examples);
   the answer is never the most likely index (so taking the argmax fails every case), and in the
   typical cases with a temperature it differs from the answer without one; logits of magnitude 1e4.
 - ``train_step(cell, params, X_ids, Y_ids, state, lr, max_norm) -> (loss, state)``: one step of
@@ -43,6 +46,7 @@ from .types import Assignment, Case, Part
 
 NAME = "charlm"
 TRAIN_CHUNKS = {"__harness__": "train_chunks"}
+KEEPS_INPUTS = {"__harness__": "keeps_inputs"}
 #: an interval of the cumulative distribution that a hidden ``u`` falls in is at least this wide,
 #: and ``u`` sits in its middle half: far from a boundary, where rounding could move the answer
 MIN_PROBABILITY = 1e-3
@@ -150,6 +154,17 @@ def _clip_part(secret):
     shapes = [(6, 9)] * 3 + [(6, 1)] * 3 + [(5, 6), (5, 1)]         # a GRU's weights and a read-out
     grads = draw(rng, shapes, [1.0] * len(shapes))
     cases.append(_clip_case(5, _label(5, "8 arrays, strongly clipped"), grads, 0.05 * global_norm(grads)))
+    # the arrays passed in must be as they were after the call (the harness's keeps_inputs
+    # returns the answer and the arguments as the call left them)
+    rng = _rng(gid, 6, 5206, secret)
+    grads = draw(rng, [(3, 5), (3, 1), (4, 3)], [1.0, 1.0, 1.0])
+    max_norm = 0.5 * global_norm(grads)
+    answer = _clip_case(6, "", grads, max_norm)
+    after = ([f"grads[{j}] after the call (your function must not change the arrays passed in)"
+              for j in range(len(grads))], "max_norm after the call")
+    cases.append(Case(_label(6, "3 arrays, clipped; the arrays passed in stay as they were"),
+                      (KEEPS_INPUTS, grads, max_norm), (answer.expected, ([g.copy() for g in grads], max_norm)),
+                      (answer.names, after)))
     return Part(gid, 2, "clip_by_global_norm", cases)
 
 
@@ -189,9 +204,12 @@ def _sample_case(i, label, logits, temperature, u, forbid_warnings=False):
 
 def _sample_part(secret):
     gid = "test_sample_next"
-    logits = 2.0 * np.random.default_rng(6).standard_normal(8)       # the notebook's example
-    cases = [_sample_case(0, f"the visible example, u = {u!r}", logits, 0.8, u)
-             for u in (0.0, 0.5, 0.7, float(np.nextafter(1.0, 0.0)))]
+    logits = 2.0 * np.random.default_rng(6).standard_normal(8)       # the notebook's examples
+    cases = [_sample_case(0, f"the visible example, u = {u!r}", logits, 0.8, u) for u in (0.0, 0.5, 0.7)]
+    # the largest float below 1, above the rounded cumulative sum's last value (1 - 2.2e-16)
+    edge, u = np.random.default_rng(19).standard_normal(5), float(np.nextafter(1.0, 0.0))
+    cases.append(_sample_case(0, "the visible example with u just below 1, above the cumulative sum's end",
+                              edge, 1.0, u))
     big = np.array([1e4, 1e4 + 0.5, -1e4, 3e3])
     cases.append(_sample_case(0, "the visible example with logits of magnitude 1e4, u = 0.2", big, 1.0, 0.2, True))
 

@@ -290,8 +290,12 @@ class Cell:
         """The all-zero state for ``B`` columns, packed: ``h`` (H, B), or the pair ``(h, c)``."""
         return self.pack_state([np.zeros((H, B), dtype) for _ in self.state_names])
 
+    def state_sequence(self, hs, saved):
+        """Each part of the state after every step, a tuple of (T, H, B) arrays: ``hs`` and, for
+        a part other than ``h``, its saved values (the LSTM's ``saved["c"]``)."""
+        return tuple(hs if n == "h" else saved[n] for n in self.state_names)
+
     def final_state(self, hs, saved):
-        """The state after the last step, as a tuple of copies: ``hs[-1]`` and, for a state
-        part other than ``h``, its last saved value (the LSTM's ``saved["c"][-1]``)."""
-        return tuple((hs if n == "h" else saved[n])[-1].copy() for n in self.state_names)
+        """The state after the last step, as a tuple of copies of ``state_sequence``'s last steps."""
+        return tuple(s[-1].copy() for s in self.state_sequence(hs, saved))
 

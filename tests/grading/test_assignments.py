@@ -86,3 +86,20 @@ def test_release_has_no_solution_and_no_hidden_test(name):
         for cell in release.cells:
             if cell.metadata.get("nbgrader", {}).get("solution"):
                 assert "### START CODE HERE ###" in cell.source and "### END CODE HERE ###" in cell.source
+
+
+# functions whose whole body is the student's (their stub is nbgrader's `raise NotImplementedError()`)
+WHOLE_BODY = {"sigmoid", "scan"}
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_every_stub_shows_what_it_returns(name):
+    """A graded function's stub ends with its return line, after the student's region: the
+    student sees what the function returns and in which order (found missing in the LSTM's
+    part 3)."""
+    release = nbformat.read(ROOT / "assignments" / name / f"{name}.ipynb", as_version=4)
+    for cell in release.cells:
+        md = cell.metadata.get("nbgrader", {})
+        if md.get("solution") and md.get("grade_id") not in WHOLE_BODY and cell.source.startswith("def "):
+            after = cell.source.split("### END CODE HERE ###", 1)[1]
+            assert re.search(r"^    return ", after, re.M), f"{name}: {md['grade_id']}'s stub has no return line"

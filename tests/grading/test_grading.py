@@ -23,8 +23,9 @@ import sys
 import nbformat
 import pytest
 
-from grading_support import (ASSIGNMENTS, CHARLM_CLIP_EACH, CHARLM_NOT_DETACHED, add_cell, as_data, cell, data_cell,
-                             make_course, mutate, release, replace_solution, rnngrade, scores, solved, submit)
+from grading_support import (ASSIGNMENTS, CHARLM_CLIP_EACH, CHARLM_CLIP_IN_PLACE, CHARLM_NOT_DETACHED, add_cell, as_data,
+                             cell, data_cell, make_course, mutate, release, replace_solution, rnngrade, scores, solved,
+                             submit)
 from rnngrade import pipeline, runner
 from rnngrade import secret as course_secret
 
@@ -84,6 +85,12 @@ MISTAKES = [
     ("charlm", "update-not-clipped", "train_step", "zip(params.values(), clipped)", "zip(params.values(), grads.values())",
      {"test_train_step"}),
     ("charlm", "update-not-in-place", "train_step", "p -= lr * g", "p = p - lr * g", {"test_train_step"}),
+    # found trying assignments 4 and 5 as a new student: each costs its own part only
+    ("charlm", "clip-in-place", "clip_by_global_norm", *CHARLM_CLIP_IN_PLACE, {"test_clip_by_global_norm"}),
+    ("charlm", "no-last-index-guard", "sample_next", "index = min(int(np.sum(cdf <= u)), len(cdf) - 1)",
+     "index = int(np.sum(cdf <= u))", {"test_sample_next"}),
+    ("lstm", "bias-gradient-shape", "lstm_step_backward", "(da.sum(axis=1, keepdims=True) for da in",
+     "(da.sum(axis=1) for da in", {"test_lstm_step_backward"}),
 ]
 
 PATCH_CHECKS = """

@@ -57,6 +57,14 @@ def test_softmax_cases_cover_the_edges_and_catch_the_masked_mean_and_the_overflo
 def test_clipping_cases_tell_the_global_norm_from_each_arrays_own(secret):
     cases = hidden(parts(secret)["clip_by_global_norm"])
     norm = lambda gs: float(np.sqrt(sum(np.sum(g * g) for g in gs)))
+    # one case also compares the arrays passed in, after the call, with their values before it,
+    # on a list that is clipped (scaling the arrays in place would change them)
+    kept = [c for c in cases if isinstance(c.args[0], dict) and c.args[0] == {"__harness__": "keeps_inputs"}]
+    assert len(kept) == 1
+    (_, (grads_after, max_norm_after)), (_, grads, max_norm) = kept[0].expected, kept[0].args
+    assert all(np.array_equal(a, b) and a is not b for a, b in zip(grads_after, grads)) and max_norm_after == max_norm
+    assert norm(grads) > max_norm
+    cases = [Case(c.label, c.args[1:], c.expected[0], c.names[0]) if c in kept else c for c in cases]
     over = [c for c in cases if norm(c.args[0]) > c.args[1]]
     assert len(over) < len(cases)                       # one already under the norm
     # a case where each array is under max_norm on its own: clipping each by its own norm changes nothing

@@ -1,6 +1,8 @@
 import numpy as np
 
-from rnnlib.grading import ATOL, RTOL, SUBNORMAL_ATOL, assert_all_close, assert_close, check_array, close, tolerance
+from rnngrade import judge
+from rnnlib.grading import (ATOL, RTOL, SUBNORMAL_ATOL, assert_all_close, assert_close, check_array, close, how_far,
+                            tolerance)
 
 import pytest
 
@@ -64,6 +66,16 @@ def test_all_close_lists_every_wrong_answer_with_the_tolerance():
     assert "got 8, expected 1, 8 times the expected value" in lines[3]
     passed = assert_all_close({"dh": (e.copy(), e), ("dW", "db"): ((e.T.copy(), e), (e.T.copy(), e))})
     assert passed == "dh, dW, db: |got - expected| <= 1e-10 + 1e-07 |expected|"
+
+
+def test_a_number_off_by_a_hair_is_not_called_1_times_the_expected_value():
+    """A ratio that rounds to 1 says how far off it is instead, in the notebooks and the grader."""
+    with pytest.raises(AssertionError) as info:
+        assert_all_close({"loss": (2.000004, 2.0)})
+    assert "off by 2e-06 of the expected value" in str(info.value) and "1 times" not in str(info.value)
+    assert how_far(2.06, 2.0) == ", 1.03 times the expected value" and how_far(1.0, 0.0) == ""
+    problems = judge.compare(2.000004, 2.0, "loss", RTOL, ATOL, show_values=False)
+    assert problems == ["loss: wrong value, error 4e-06, off by 2e-06 of the expected value"], problems
 
 
 def test_all_close_names_a_tuple_of_the_wrong_length_and_a_non_number():

@@ -23,7 +23,7 @@ from rnngrade import __main__, incell, judge, pipeline, runner, secret, specs
 # sha256 of every case's input arrays (label, dtype, shape, bytes) without a secret: the public
 # defaults must not change by accident (a change of the hidden cases updates them on purpose)
 PUBLIC_DIGESTS = {"forward_and_scan": "c07712fd463b2b0d", "gru_bptt": "46e1452afb455b3a",
-                  "mgu": "9af8a91cc70926de", "lstm": "60834b20fdfd70bd", "charlm": "a333bd652b8477e0"}
+                  "mgu": "9af8a91cc70926de", "lstm": "60834b20fdfd70bd", "charlm": "dcdc728d7cfa5d7d"}
 
 
 def inputs_digest(spec):

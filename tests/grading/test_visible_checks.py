@@ -13,10 +13,12 @@ import contextlib
 import io
 import re
 
+import numpy as np
 import pytest
 
 import rnnlib
-from grading_support import ASSIGNMENTS, CHARLM_CLIP_EACH, CHARLM_NOT_DETACHED, cell, mutate, solved
+from grading_support import (ASSIGNMENTS, CHARLM_CLIP_EACH, CHARLM_CLIP_IN_PLACE, CHARLM_NOT_DETACHED, cell, mutate,
+                             solved)
 from rnngrade import incell, judge, specs
 
 SIGMOID = "e = np.exp(-np.abs(a))\n    return np.where(a >= 0, 1.0, e) / (1.0 + e)"
@@ -57,6 +59,23 @@ MISTAKES = [
      "lm_forward(cell, params, X_ids, zero_state(cell, params['W_y'].shape[1], X_ids.shape[1]))", "test_train_step"),
     ("charlm", "train_step", *CHARLM_NOT_DETACHED, "test_train_step"),
     ("charlm", "train_step", "p -= lr * g", "p = p - lr * g", "test_train_step"),
+]
+# Found trying assignments 4 and 5 as a new student: a mistake that passed its own check, and
+# mistakes in one part that made another part's check report a correct answer wrong (or crash)
+SAMPLE_GUARD = "index = min(int(np.sum(cdf <= u)), len(cdf) - 1)"
+MISTAKES += [
+    ("forward_and_scan", "sigmoid", SIGMOID, "a = np.asarray(a, dtype=float)\n    return 1 / (1 + np.exp(-2 * a))",
+     "test_sigmoid"),
+    ("charlm", "sample_next", SAMPLE_GUARD, "index = int(np.sum(cdf <= u))", "test_sample_next"),
+    ("charlm", "clip_by_global_norm", *CHARLM_CLIP_IN_PLACE, "test_clip_by_global_norm"),
+    ("forward_and_scan", "rnn_step", "np.concatenate([h, x])", "np.concatenate([x, h])", "test_rnn_step"),
+    ("gru_bptt", "gru_step_forward", "h_next = u * c + (1 - u) * h", "h_next = u * h + (1 - u) * c",
+     "test_gru_step_forward"),
+    ("mgu", "mgu_step_forward", "h_next = (1 - f) * h + f * c", "h_next = f * h + (1 - f) * c",
+     "test_mgu_step_forward"),
+    ("lstm", "lstm_step_forward", "c_next = f * c + i * g", "c_next = c + i * g", "test_lstm_step_forward"),
+    ("lstm", "lstm_step_backward", "(da.sum(axis=1, keepdims=True) for da in", "(da.sum(axis=1) for da in",
+     "test_lstm_step_backward"),
 ]
 MISTAKE_IDS = [f"{a}-{gid}-{i}" for i, (a, _, _, _, gid) in enumerate(MISTAKES)]
 
@@ -119,6 +138,70 @@ def test_the_visible_check_fails_where_the_grader_fails(mistake):
     grader_ok, case, problems = grader_verdict(assignment, grade_id, ns)
     assert not grader_ok, f"the grader passes {new!r}"
     assert error is not None, f"the visible check passed ({printed.strip()}); the grader's {case.label}: {problems}"
+
+
+@pytest.mark.parametrize("mistake", MISTAKES, ids=MISTAKE_IDS)
+def test_a_mistake_is_reported_in_its_own_part_only(mistake):
+    """Every other part's visible check passes, and the grader gives every other part its points:
+    a check takes its inputs from rnnlib's reference, and rnnlib's reference stands in for the
+    student's other parts that the checked function calls, as the grader's oracles do."""
+    assignment, solution_cell, old, new, grade_id = mistake
+    nb = mutate(solved(assignment), solution_cell, old, new)
+    for part in specs.get(assignment).parts:
+        ns, printed, error = run_visible_check(nb, part.grade_id)
+        grader_ok, case, problems = grader_verdict(assignment, part.grade_id, ns)
+        if part.grade_id == grade_id:
+            assert error is not None and not grader_ok
+        else:
+            assert error is None, f"a mistake in {grade_id} makes {part.grade_id}'s visible check fail: {error}"
+            assert grader_ok, f"a mistake in {grade_id} costs {part.grade_id} in the grader: {case.label}: {problems}"
+
+
+def test_the_sampling_check_exercises_the_guard_for_the_last_index():
+    """The check's example for a u just below 1 has a cumulative sum that, rounded, ends below u:
+    the answer, the last index, comes from the guard alone (without it the index is V)."""
+    ns, printed, error = run_visible_check(solved("charlm"), "test_sample_next")
+    assert error is None, error
+    logits, temperature, u = ns["edge"], ns["edge_temperature"], ns["edge_u"]
+    z = logits / temperature
+    p = np.exp(z - z.max())
+    cdf = np.cumsum(p / p.sum())
+    assert u == np.nextafter(1.0, 0.0) and cdf[-1] < u and int(np.sum(cdf <= u)) == len(logits)
+    assert rnnlib.lm.next_char_id(logits, temperature, u=u) == len(logits) - 1
+
+
+def test_a_clipping_that_changes_the_arrays_passed_in_is_told_so():
+    """The check's message names the real fault (not a wrong norm, computed from arrays the
+    student's function had changed), and the grader takes the part's points on it."""
+    nb = mutate(solved("charlm"), "clip_by_global_norm", *CHARLM_CLIP_IN_PLACE)
+    ns, _, error = run_visible_check(nb, "test_clip_by_global_norm")
+    assert error is not None and "changed the arrays passed in" in error and "norm" not in error.split(":")[0], error
+    ok, case, problems = grader_verdict("charlm", "test_clip_by_global_norm", ns)
+    assert not ok and case.hidden and "must not change" in " ".join(problems), (case.label, problems)
+
+
+def test_an_update_with_the_unclipped_gradients_fails_its_check_whatever_the_clipping_does():
+    """Updating with the gradients before clipping is part 4's mistake: its check and the grader
+    catch it even when the student's own clipping (wrongly) scales the arrays in place, which
+    would make the unclipped gradients the clipped ones."""
+    nb = mutate(mutate(solved("charlm"), "clip_by_global_norm", *CHARLM_CLIP_IN_PLACE), "train_step",
+                "for p, g in zip(params.values(), clipped):", "for p, g in zip(params.values(), grads.values()):")
+    ns, _, error = run_visible_check(nb, "test_train_step")
+    assert error is not None and "after both updates" in error, error
+    assert not grader_verdict("charlm", "test_train_step", ns)[0]
+
+
+STEP_FORWARD_MISTAKES = [m for m in MISTAKES if m[4] in ("test_lstm_step_forward", "test_gru_step_forward")]
+
+
+@pytest.mark.parametrize("mistake", STEP_FORWARD_MISTAKES, ids=lambda m: m[4])
+def test_a_step_forward_check_names_each_wrong_array_once(mistake):
+    """The new state and the cache's copy of it are named apart (``c_next`` and ``cache: c_next``)."""
+    assignment, solution_cell, old, new, grade_id = mistake
+    _, _, error = run_visible_check(mutate(solved(assignment), solution_cell, old, new), grade_id)
+    names = [line.strip().partition(": ")[0] for line in error.partition(":")[2].splitlines() if line.strip()]
+    assert "c_next" in names or "h_next" in names, error
+    assert len(names) == len(set(names)), error
 
 
 def _names(problems):
