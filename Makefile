@@ -23,7 +23,7 @@ help:
 	@echo "make student-repo DEST=<dir>  write the repository students clone (a new dir, or a clone to update)"
 	@echo "make autograde    grade every submission in submitted/ (instructors; ASSIGNMENT=name for one)"
 	@echo "make feedback     write feedback/<student>/<assignment>/*.html from the gradebook"
-	@echo "make export       export the gradebook to grades.csv"
+	@echo "make export       export the gradebook to grades.csv (and each part's points to grades_by_part.csv)"
 	@echo "make grade        autograde, feedback and export in one go"
 	@echo "make bench        run the benchmarks and write benchmarks/reports/"
 

@@ -120,11 +120,11 @@ def _feedback(course, names):
 
 def _export(course, to):
     try:
-        pipeline.export(course, to)
+        by_part = pipeline.export(course, to)
     except RuntimeError as exc:
         _error(f"export failed: {exc}")
         return 1
-    print(f"grades exported to {to}", flush=True)
+    print(f"grades exported to {to}, each part's points to {by_part}", flush=True)
     return 0
 
 

@@ -120,26 +120,37 @@ def _exception(message, hidden):
     return message[:500]
 
 
+class Outcome(tuple):
+    """``(ok, message)``, as a case's verdict is used everywhere, with its parts kept apart for a
+    part's feedback: ``problems``, what was wrong, and ``notes``, the oracles' hints, which the
+    feedback shows once for the part however many cases repeat them."""
+
+    def __new__(cls, ok, problems="", notes=()):
+        message = problems + (" (" + "; ".join(notes) + ")" if notes else "")
+        self = super().__new__(cls, (ok, message))
+        self.problems, self.notes = problems, list(notes)
+        return self
+
+
 def judge(case, reply, function=None):
-    """``(ok, message)`` for one case, from the harness's reply (a dict) or None if none came."""
+    """The ``Outcome`` ``(ok, message)`` of one case, from the harness's reply (a dict) or None if none came."""
     if reply is None:
-        return False, "no result (the process running your code stopped or ran out of time before this case)"
+        return Outcome(False, "no result (the process running your code stopped or ran out of time before this case)")
     status = reply.get("status")
     if status == "missing":
-        return False, f"{function or 'the function'} is not defined (or not a function)"
+        return Outcome(False, f"{function or 'the function'} is not defined (or not a function)")
     if status == "timeout":
-        return False, "your function ran out of time on this case (an endless loop?)"
+        return Outcome(False, "your function ran out of time on this case (an endless loop?)")
     notes = _notes(reply, case.oracles)
-    notes = " (" + "; ".join(notes) + ")" if notes else ""
     if status == "error":
-        return False, f"your function raised {_exception(reply.get('message', ''), case.hidden)}{notes}"
+        return Outcome(False, f"your function raised {_exception(reply.get('message', ''), case.hidden)}", notes)
     if status != "ok":
-        return False, "no valid result came back for this case"
+        return Outcome(False, "no valid result came back for this case")
     problems = compare(reply.get("decoded"), case.expected, case.names, case.rtol, case.atol,
                        show_values=not case.hidden)
     if case.forbid_warnings and reply.get("warnings"):
         first = str(reply["warnings"][0])
         problems.append(f"it raised a warning ({first})" if _FP_WARNING.match(first) else "it raised a warning")
     if problems:
-        return False, "; ".join(problems[:4]) + notes
-    return True, ""
+        return Outcome(False, "; ".join(problems[:4]), notes)
+    return Outcome(True)

@@ -4,12 +4,16 @@ A submission is whatever file the student handed in. ``read_notebook`` accepts i
 is a version-4 Jupyter notebook at the top (an object with a list of cells) and raises
 ``NotebookError``, with a message for the student, otherwise. Below the top anything may still
 be malformed; ``nbgrader_meta`` and ``cell_source`` read a cell without ever raising (a field
-of the wrong type counts as absent), and ``problems`` says in plain words what was malformed,
-for the student's feedback.
+of the wrong type counts as absent), ``cell_outputs`` takes what the feedback may show of a
+cell's outputs (text and pictures only), and ``problems`` says in plain words what was
+malformed, for the student's feedback.
 """
 
 import json
 import pathlib
+import re
+
+import nbformat
 
 MAX_NOTEBOOK_BYTES = 20 << 20
 MAX_DEPTH = 64            # a notebook nests about 8 deep; the grader serialises it again, which
@@ -134,6 +138,48 @@ def cell_source(cell):
     """The source text of ``cell``; "" when it is not a string or a list of strings. Never raises."""
     src = _raw_source(cell)
     return _valid_text(src) if isinstance(src, str) else ""
+
+
+#: What of a cell's outputs the feedback shows: text (streams, text/plain results and errors) and
+#: PNG pictures; never HTML or JavaScript, which the student's notebook could fill with anything.
+SHOWN_OUTPUT_CHARS = 5000
+_BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]*$")
+
+
+def _text(value):
+    text = "".join(value) if isinstance(value, list) and all(isinstance(v, str) for v in value) else value
+    if not isinstance(text, str):
+        return None
+    text = _valid_text(text)
+    return text if len(text) <= SHOWN_OUTPUT_CHARS else text[:SHOWN_OUTPUT_CHARS] + "\n... (cut)\n"
+
+
+def cell_outputs(cell):
+    """The outputs of ``cell`` that the feedback may show, as fresh nbformat outputs: streams,
+    results and displays as their ``text/plain`` (and a ``image/png`` of valid base64), errors as
+    their name, value and traceback text; each text cut at SHOWN_OUTPUT_CHARS. Anything else,
+    and anything malformed, is left out. Never raises."""
+    outputs = cell.get("outputs") if isinstance(cell, dict) else None
+    shown = []
+    for out in outputs if isinstance(outputs, list) else []:
+        kind = out.get("output_type") if isinstance(out, dict) else None
+        if kind == "stream" and out.get("name") in ("stdout", "stderr") and _text(out.get("text")) is not None:
+            shown.append(nbformat.v4.new_output("stream", name=out["name"], text=_text(out["text"])))
+        elif kind in ("execute_result", "display_data") and isinstance(out.get("data"), dict):
+            data = {}
+            if _text(out["data"].get("text/plain")) is not None:
+                data["text/plain"] = _text(out["data"]["text/plain"])
+            png = out["data"].get("image/png")
+            if isinstance(png, str) and len(png) < (4 << 20) and _BASE64.match(png):
+                data["image/png"] = png
+            if data:
+                shown.append(nbformat.v4.new_output("display_data", data=data))
+        elif kind == "error":
+            tb = out.get("traceback")
+            lines = [t for t in (_text(x) for x in tb) if t is not None] if isinstance(tb, list) else []
+            shown.append(nbformat.v4.new_output("error", ename=_text(out.get("ename")) or "Error",
+                                                evalue=_text(out.get("evalue")) or "", traceback=lines[-20:]))
+    return shown
 
 
 def _cell_problems(cell):

@@ -14,6 +14,7 @@ of ``rnngrade.feedback_page``) and ``export`` then work unchanged.
 
 import concurrent.futures
 import copy
+import csv
 import functools
 import json
 import logging
@@ -30,7 +31,7 @@ import nbformat
 
 from . import late, runner, sandbox, specs
 from . import secret as course_secret
-from .notebook import NotebookError, cell_source, nbgrader_meta, read_notebook
+from .notebook import NotebookError, cell_outputs, cell_source, nbgrader_meta, read_notebook
 
 log = logging.getLogger("rnngrade")
 
@@ -106,6 +107,7 @@ def verdict_text(part):
     lines += [f"  - {m}" for m in part.messages[:SHOWN_FAILURES]]
     if len(part.messages) > SHOWN_FAILURES:
         lines.append(f"  ... and {len(part.messages) - SHOWN_FAILURES} more failures, not shown")
+    lines += [f"  Hint: {h}" for h in part.hints]
     return "\n".join(lines) + "\n"
 
 
@@ -116,20 +118,24 @@ def autograded_notebook(course, spec, result, submitted):
     """
     release = nbformat.read(course.root / "assignments" / spec.name / spec.notebook, as_version=4)
     nb = copy.deepcopy(release)
-    theirs = {}
+    theirs, shown = {}, {}
     for cell in submitted["cells"] if submitted is not None else []:
         meta = nbgrader_meta(cell)
         if "grade_id" in meta and meta.get("solution"):
             theirs.setdefault(meta["grade_id"], cell_source(cell))
+        if "grade_id" in meta:
+            shown.setdefault(meta["grade_id"], cell_outputs(cell))
     for cell in nb.cells:
         meta = nbgrader_meta(cell)
         if meta.get("solution") and meta.get("grade_id") in theirs:
             cell.source = theirs[meta["grade_id"]]
         if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
+            # what the student's notebook showed under the cell (its text and pictures), then,
+            # under a graded cell, the grader's verdict
+            cell.outputs, cell.execution_count = shown.get(meta.get("grade_id"), []), None
             part = result.parts.get(meta.get("grade_id"))
             if meta.get("grade") and part is not None:
-                cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=verdict_text(part))]
+                cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=verdict_text(part)))
     notes = result.log[:10]
     head = (f"**Grader:** {result.score:g} / {spec.total:g} points."
             + ("\n\nNotes from grading:\n\n" + "\n".join(f"- {n}" for n in notes) if notes else ""))
@@ -218,7 +224,8 @@ def _log_result(course, spec, student, result, use_sandbox, report, lateness=(0,
     _write_log(course, assignment, student,
                f"{assignment} {student}: {result.score:g}/{spec.total:g} in {result.seconds:.2f} s, "
                f"sandbox: {use_sandbox}\nhidden inputs: {course.hidden_inputs()}\n" + late_line
-               + "".join(f"{k}: {v.score:g}/{v.max_score:g} {' | '.join(v.messages)}\n" for k, v in result.parts.items())
+               + "".join(f"{k}: {v.score:g}/{v.max_score:g} {' | '.join(v.messages + v.hints)}\n"
+                         for k, v in result.parts.items())
                + "".join(f"note: {n}\n" for n in result.log)
                + "--- start of the output of the student's code ---\n" + result.output)
     line = (f"{assignment} {student}: {result.score:g}/{spec.total:g} points in {result.seconds:.2f} s"
@@ -302,7 +309,32 @@ def feedback(course, assignment):
 
 
 def export(course, to="grades.csv"):
+    """nbgrader's export to ``to`` (a row per assignment and student, with the total score), and
+    beside it ``<to>_by_part.csv`` (``grades_by_part.csv``): the same rows with a column for each
+    graded part, its points before any late penalty, so that an instructor sees which part a class
+    found hard. Returns the second file's path."""
+    from nbgrader.api import Gradebook
+
     course.nbgrader("export", "--to", str(to))
+    to = pathlib.Path(to)
+    by_part = to.with_name(f"{to.stem}_by_part{to.suffix or '.csv'}")
+    rows = []
+    with warnings.catch_warnings(), Gradebook(course.db_url) as gb:
+        warnings.simplefilter("ignore")
+        names = [a.name for a in gb.assignments]
+        for name in names:
+            for submission in gb.assignment_submissions(name):
+                row = {"assignment": name, "student_id": submission.student.id}
+                row.update({g.name: f"{g.score:g}" for nb in submission.notebooks for g in nb.grades})
+                rows.append(row)
+    # the parts in the assignments' order, each part in its notebook's order (the grader's specs)
+    parts = [p.grade_id for name in specs.ASSIGNMENTS if name in names for p in specs.get(name).parts]
+    parts += sorted({k for r in rows for k in r} - set(parts) - {"assignment", "student_id"})
+    with open(by_part, "w", newline="") as f:
+        writer = csv.DictWriter(f, ["assignment", "student_id", *parts], restval="")
+        writer.writeheader()
+        writer.writerows(sorted(rows, key=lambda r: (r["assignment"], r["student_id"])))
+    return by_part
 
 
 def dumps_report(report):

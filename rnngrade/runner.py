@@ -47,6 +47,7 @@ class PartResult:
     score: float
     max_score: float
     messages: list          # one line per failing case (empty when the part passed)
+    hints: list = dataclasses.field(default_factory=list)   # the failing cases' hints, each once
 
     @property
     def passed(self):
@@ -395,12 +396,15 @@ def score(assignment, outcomes):
     outcome counts as not run."""
     parts = {}
     for part in assignment.parts:
-        msgs = []
+        msgs, hints = [], []
         for i, case in enumerate(part.cases):
-            ok, message = outcomes.get((part.grade_id, i), (False, "not run"))
-            if not ok:
-                msgs.append(f"{case.label}: {message}")
-        parts[part.grade_id] = PartResult(part.grade_id, 0.0 if msgs else float(part.points), float(part.points), msgs)
+            outcome = outcomes.get((part.grade_id, i), (False, "not run"))
+            if not outcome[0]:
+                # an Outcome's hints are listed once for the part, not under every case
+                msgs.append(f"{case.label}: {getattr(outcome, 'problems', outcome[1])}")
+                hints += [h for h in getattr(outcome, "notes", []) if h not in hints]
+        parts[part.grade_id] = PartResult(part.grade_id, 0.0 if msgs else float(part.points), float(part.points),
+                                          msgs, hints)
     return parts
 
 

@@ -23,9 +23,9 @@ import sys
 import nbformat
 import pytest
 
-from grading_support import (ASSIGNMENTS, CHARLM_CLIP_EACH, CHARLM_CLIP_IN_PLACE, CHARLM_NOT_DETACHED, add_cell, as_data,
-                             cell, data_cell, make_course, mutate, release, replace_solution, rnngrade, scores, solved,
-                             submit)
+from grading_support import (ASSIGNMENTS, CHARLM_CLIP_EACH, CHARLM_CLIP_IN_PLACE, CHARLM_NOT_DETACHED, add_cell,
+                             as_data, cell, data_cell, make_course, mutate, release, replace_solution, rnngrade, scores,
+                             solved, submit)
 from rnngrade import pipeline, runner
 from rnngrade import secret as course_secret
 
@@ -237,7 +237,26 @@ def expected_scores():
     exp[BROKEN_FILES_IN, "huge-number"] = dict(POINTS[BROKEN_FILES_IN])
     for student in LATE:
         exp[LATE_IN, student] = dict(POINTS[LATE_IN])
+    exp[OUTPUTS_IN, "with-outputs"] = dict(POINTS[OUTPUTS_IN])
     return exp
+
+
+# A solved notebook as a student hands it in after running it: outputs under its cells, some of
+# which the feedback shows (text, pictures) and some it must not (HTML, JavaScript)
+OUTPUTS_IN = "forward_and_scan"
+SHOWN = {"sigmoid": "the student's own printout 6271", "test_sigmoid": "sigmoid: visible check passed 6272"}
+NOT_SHOWN = "<script>alert('from the student')</script>"
+
+
+def with_outputs(nb):
+    nb = copy.deepcopy(nb)
+    for grade_id, text in SHOWN.items():
+        c = cell(nb, grade_id)
+        c.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text + "\n"),
+                     nbformat.v4.new_output("display_data", data={"text/html": NOT_SHOWN,
+                                                                  "application/javascript": NOT_SHOWN})]
+        c.execution_count = 3
+    return nb
 
 
 def submissions(course):
@@ -279,6 +298,7 @@ def submissions(course):
         submit(course, student, a, mutate(solved(a), cell_id, old, new))
     for student, (stamp, *_) in LATE.items():
         (submit(course, student, LATE_IN, solved(LATE_IN)) / "timestamp.txt").write_text(stamp + "\n")
+    submit(course, "with-outputs", OUTPUTS_IN, with_outputs(solved(OUTPUTS_IN)))
 
 
 def set_due_date(course, assignment, due):
@@ -398,6 +418,38 @@ def test_feedback_names_failing_checks_and_hides_hidden_tests(graded):
             assert f"[grader] {gid}: {POINTS[a][gid]} / {POINTS[a][gid]} points: every case passed" in html
         assert "HIDDEN TESTS" not in html and "rnngrade" not in html and "incell" not in html
         assert "hidden case" in html  # hidden cases are named, not shown
+
+
+def test_feedback_shows_the_students_own_outputs_but_no_html_or_script(graded):
+    course, _, _ = graded
+    html = (course / "feedback" / "with-outputs" / OUTPUTS_IN / f"{OUTPUTS_IN}.html").read_text()
+    assert all(text in html for text in SHOWN.values())
+    assert "from the student" not in html            # its HTML and JavaScript outputs are left out
+    # the grader's verdict under the test cell, after the student's own output
+    assert html.index(SHOWN["test_sigmoid"]) < html.index("[grader] test_sigmoid: 2 / 2 points")
+
+
+def test_a_parts_hint_appears_once_however_many_cases_repeat_it(graded):
+    """The oracles' hint (here: the gradient carried back is wrong) is the part's, not a case's."""
+    course, _, _ = graded
+    html = (course / "feedback" / "no-carry" / "gru_bptt" / "gru_bptt.html").read_text()
+    verdict = html[html.index("[grader] test_gru_backward"):]
+    verdict = verdict[:verdict.index("[grader]", 10)] if "[grader]" in verdict[10:] else verdict
+    assert verdict.count("hidden case") >= 3
+    assert verdict.count("Hint:") == 1 and verdict.count("check what is carried back") == 1, verdict[:3000]
+
+
+def test_the_export_has_every_parts_points(graded):
+    """grades_by_part.csv beside grades.csv: a row per assignment and student, a column per part."""
+    course, _, _ = graded
+    rows = list(csv.DictReader(open(course / "grades_by_part.csv")))
+    header = list(rows[0])
+    assert header[:2] == ["assignment", "student_id"]
+    assert header[2:] == [gid for a in ASSIGNMENTS for gid in POINTS[a]]
+    got = {(r["assignment"], r["student_id"]): {k: float(v) for k, v in r.items() if k in POINTS[r["assignment"]]}
+           for r in rows}
+    assert {k: v for k, v in got.items() if k in expected_scores()} == expected_scores()
+    assert all(v == "" for r in rows for k, v in r.items() if k not in POINTS[r["assignment"]] and k in header[2:])
 
 
 def test_export_has_every_student(graded):

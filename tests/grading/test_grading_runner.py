@@ -30,9 +30,32 @@ def test_a_verdict_says_how_many_failures_it_leaves_out():
     from rnngrade.pipeline import verdict_text
 
     part = SimpleNamespace(passed=False, grade_id="test_x", score=0, max_score=3,
-                           messages=[f"case {i}: wrong value" for i in range(13)])
+                           messages=[f"case {i}: wrong value" for i in range(13)], hints=[])
     text = verdict_text(part)
     assert "case 5: wrong value" in text and "case 6: wrong value" not in text
     assert "and 7 more failures, not shown" in text
     part.messages = part.messages[:6]
     assert "more failures" not in verdict_text(part)
+
+
+def test_a_cases_hints_are_the_parts_listed_once():
+    """An oracle's hint that several cases of a part repeat is listed once, after the failures
+    (found trying assignment 4: the same hint under every hidden case)."""
+    from rnngrade.judge import Outcome
+    from rnngrade.pipeline import verdict_text
+
+    spec = specs.get("gru_bptt")
+    part = spec.parts[2]
+    hint = "check what is carried back"
+    outcomes = {(p.grade_id, i): (True, "") for p in spec.parts for i in range(len(p.cases))}
+    for i in range(1, 4):
+        outcomes[part.grade_id, i] = Outcome(False, "dX: wrong shape", [hint])
+    outcomes[part.grade_id, 4] = Outcome(False, "dh_0: wrong shape")
+    result = runner.score(spec, outcomes)[part.grade_id]
+    assert result.messages == [f"{part.cases[i].label}: {m}" for i, m in
+                               ((1, "dX: wrong shape"), (2, "dX: wrong shape"), (3, "dX: wrong shape"),
+                                (4, "dh_0: wrong shape"))]
+    assert result.hints == [hint]
+    text = verdict_text(result)
+    assert text.count(hint) == 1 and text.rstrip().endswith(f"Hint: {hint}")
+    assert outcomes[part.grade_id, 1] == (False, f"dX: wrong shape ({hint})")    # the case's own message
