@@ -1,16 +1,20 @@
-"""Figures for the book: schematic diagrams of the cells, drawn with matplotlib.
+"""Figures for the book: schematic diagrams of the cells, drawn with matplotlib, and two helpers
+for the chapters' plots.
 
 ``draw_cell("gru")`` returns a figure showing how ``h_{t-1}`` and ``x_t`` flow through the
 cell's gates to ``h_t``. Boxes are learned layers (a matrix product, a bias and a
-nonlinearity); circles are element-wise operations.
+nonlinearity); circles are element-wise operations. ``label_levels`` names horizontal
+reference lines in the margin beside the axes, where no line runs through the names, and
+``plain_log_axis`` labels a logarithmic axis with plain numbers (5, 10, 20, not 2×10¹).
 """
 
 import matplotlib.pyplot as plt
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
+from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
 
 from .cells import CELLS, get as get_cell
 
-__all__ = ["draw_cell"]
+__all__ = ["draw_cell", "label_levels", "plain_log_axis"]
 
 # A cell's diagram is its own (``Cell.diagram``), a dict: "nodes", node name -> (x, y, kind,
 # label), kind "layer" (box), "op" (circle), "io" (plain text) or "stack" (a plain box: vectors
@@ -72,3 +76,31 @@ def draw_cell(cell, ax=None):
         side.set_visible(False)
     ax.figure.tight_layout()
     return ax.figure
+
+
+def label_levels(ax, levels, gap=9, **text):
+    """Name horizontal lines (``ax.axhline``) in the margin right of the axes.
+
+    ``levels`` maps a name to its line's height (data coordinates). The names stand just outside
+    the axes, where the lines do not run, each at its line's height, or pushed apart to ``gap``
+    points from its neighbour where two lines are closer than that. ``text`` goes to ``ax.text``.
+    """
+    ax.figure.canvas.draw()                                        # the axes' final transform
+    to_points = ax.transData.transform
+    from_points = ax.transData.inverted().transform
+    ys = sorted((to_points((0, y))[1], name) for name, y in levels.items())
+    step = gap * ax.figure.dpi / 72
+    placed = []
+    for y, name in ys:
+        y = max(y, placed[-1][0] + step) if placed else y
+        placed.append((y, name))
+    for y, name in placed:
+        ax.text(1.01, from_points((0, y))[1], name, transform=ax.get_yaxis_transform(), va="center",
+                **{"fontsize": 8, "color": "gray", **text})
+
+
+def plain_log_axis(axis, ticks):
+    """Label a logarithmic ``axis`` (``ax.yaxis``) at ``ticks`` with plain numbers, and no minor labels."""
+    axis.set_major_locator(FixedLocator(ticks))
+    axis.set_major_formatter(ScalarFormatter())
+    axis.set_minor_formatter(NullFormatter())

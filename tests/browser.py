@@ -109,17 +109,23 @@ def load(page, url, timeout=30):
 PAGE_REPORT = """() => {
   const images = Array.from(document.images);
   const maths = Array.from(document.querySelectorAll('.math'));
+  const longest = el => el.innerText.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), '').slice(0, 80);
+  const sideways = Array.from(document.querySelectorAll('pre')).filter(p => p.scrollWidth > p.clientWidth + 1);
   return {
     broken_images: images.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src')),
     math: maths.length,
     unrendered_math: maths.filter(m => !m.querySelector('mjx-container')).length,
+    overflow: sideways.map(longest).concat(
+      document.documentElement.scrollWidth > window.innerWidth ? ['the page itself scrolls sideways'] : []),
   };
 }"""
 
 
 def page_report(page):
     """What a reader would see of the loaded page: ``broken_images`` (their ``src``), ``math``
-    (Sphinx's ``.math`` elements) and ``unrendered_math`` (those that MathJax did not typeset)."""
+    (Sphinx's ``.math`` elements), ``unrendered_math`` (those that MathJax did not typeset) and
+    ``overflow``: the longest line of each code or output block (``pre``) that scrolls sideways,
+    and whether the page itself does."""
     return page.evaluate(PAGE_REPORT)
 
 

@@ -104,6 +104,8 @@ def test_page_renders_in_chromium(built_book, chromium_browser, page):
     """Opened from disk, as a reader may (file://), without a network."""
     report = render(chromium_browser, (built_book[0] / f"{page}.html").as_uri())
     assert report["problems"] == [], report["problems"]
+    # at a window 1200 pixels wide; each block named by its longest line
+    assert report["overflow"] == [], f"code or output blocks that scroll sideways: {report['overflow']}"
     if (ROOT / f"{page}.ipynb").exists():
         assert report["math"] > 0, "every chapter has equations; none were found"
 
@@ -116,11 +118,13 @@ def test_the_browser_check_catches_broken_pages(tmp_path, chromium_browser):
         "math": r'<span class="math">\(x^2\)</span>',
         "cdn": '<script src="https://cdn.example.org/mathjax.js"></script>',
         "ok": "<p>fine</p>",
+        "wide": f"<div style='width: 400px'><pre>{'x' * 300}</pre></div>",
     }
     for name, body in pages.items():
         (tmp_path / f"{name}.html").write_text(f"<html><head></head><body>{body}</body></html>")
-    js, img, math, cdn, ok, missing = (render(chromium_browser, (tmp_path / f"{n}.html").as_uri())["problems"]
-                                       for n in (*pages, "no_such_page"))
+    reports = {n: render(chromium_browser, (tmp_path / f"{n}.html").as_uri()) for n in (*pages, "no_such_page")}
+    js, img, math, cdn, ok, _, missing = (r["problems"] for r in reports.values())
+    assert reports["wide"]["overflow"][0] == "x" * 80 and reports["ok"]["overflow"] == []
     assert any("javascript error" in p and "no_such_function" in p for p in js), js
     assert any("missing.png" in p for p in img), img
     assert any("not typeset by MathJax" in p for p in math), math
