@@ -27,13 +27,18 @@ help:
 	@echo "make grade        autograde, feedback and export in one go"
 	@echo "make bench        run the benchmarks and write benchmarks/reports/"
 
-# The virtual environment, with the students' install kept as wheels in $(VENV)/student-wheels
-# (the test of the students' path without make installs it from there, offline).
+# The virtual environment.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[course]'
 	$(BIN)/pip install --quiet '$(TORCH)' || echo "note: $(TORCH) not installable here; the PyTorch cross-check will be skipped"
+	touch $@
+
+# The students' install kept as wheels, which only the tests need (the test of the students'
+# path without make installs it from there, offline).
+WHEELS := $(VENV)/student-wheels/.downloaded
+$(WHEELS): $(STAMP)
 	$(BIN)/python tools/student_repo.py --download-wheels $(VENV)/student-wheels
 	touch $@
 
@@ -41,7 +46,7 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 	@echo "Open _build/html/index.html in a browser."
 
-test: $(STAMP) system-deps
+test: $(STAMP) $(WHEELS) system-deps
 	$(BIN)/python -m pytest
 
 # The tests not marked slow: no notebooks (nbval), no book build, no browser, no grading round
