@@ -42,7 +42,7 @@ def gru_step(inputs, weights):
     return h_next, h_next
 
 
-def forward_loop(weights, X, state_0, activation=None):
+def forward_loop(weights, X, state_0):
     """``gru_step`` over the sequence: ``hs`` (T, H, B) and the gates ``u, r`` and candidate ``c``."""
     W_u, W_r, W_c, b_u, b_r, b_c = weights
     (h_0,) = state_0

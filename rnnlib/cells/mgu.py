@@ -38,7 +38,7 @@ def mgu_step(inputs, weights):
     return h_next, h_next
 
 
-def forward_loop(weights, X, state_0, activation=None):
+def forward_loop(weights, X, state_0):
     """``mgu_step`` over the sequence: ``hs`` (T, H, B), the gate ``f`` and the candidate ``c``."""
     W_f, W_h, b_f, b_h = weights
     (h_0,) = state_0
