@@ -77,7 +77,7 @@ def lecture_size():
 
 def against_torch():
     T, D, H, B = 256, 128, 128, 64
-    measured, info = comparisons.against_torch(torch, (np.float32, np.float64), T=T, D=D, H=H, B=B, repeat=7)
+    measured, info = comparisons.against_torch((np.float32, np.float64), T=T, D=D, H=H, B=B, repeat=7, torch=torch)
     if info is None:
         msg = "### 2. Against PyTorch\n\nskipped: PyTorch is not installed\n"
         print(msg)
@@ -173,8 +173,8 @@ def grid_against_torch():
     rows, ratios = [], []
     for H in (16, 128, 512):
         for B in (1, 64):
-            measured, info = comparisons.against_torch(torch, (np.float32, np.float64), T=T, D=D, H=H, B=B,
-                                                       repeat=7, kinds=("forward+backward",))
+            measured, info = comparisons.against_torch((np.float32, np.float64), T=T, D=D, H=H, B=B, repeat=7,
+                                                       kinds=("forward+backward",), torch=torch)
             if info is None:
                 return "### 5. Grid against PyTorch\n\nskipped: PyTorch is not installed\n"
             cells = [c for c, twin in info["twins"].items() if twin != comparisons.NO_TWIN]

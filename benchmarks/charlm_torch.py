@@ -59,7 +59,7 @@ class TorchTwin:
         t = lambda a: torch.tensor(a, dtype=dtype, requires_grad=True)
         self.V, self.H = params["W_y"].shape
         self.W_y, self.b_y = t(params["W_y"]), t(params["b_y"][:, 0])
-        weights = tuple(params[k].astype(np.dtype(str(dtype).split(".")[-1])) for k in self.spec.weight_names)
+        weights = tuple(params[k].astype(self.W_y.detach().numpy().dtype) for k in self.spec.weight_names)
         self.options = self.spec.loop_options(activation=TRAINED_ACTIVATION)
         twin = self.spec.torch_twin
         if fast or twin.exact:

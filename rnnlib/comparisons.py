@@ -5,7 +5,7 @@ never disagree about what was timed. Each cell brings its own baselines (``rnnli
 ``lecture_step``, the lectures' per-step code as they wrote it (a concatenation and an
 ``np.dot`` per gate, no checks), and ``torch_twin``, the cell in PyTorch. A cell without one is
 left out of that comparison and reported as such ("no twin"). rnnlib never imports PyTorch:
-``against_torch`` takes the module as its first argument (None where it is not installed).
+``against_torch`` takes the module as its ``torch`` argument (None where it is not installed).
 """
 
 import os
@@ -145,8 +145,8 @@ def torch_cases(torch, cell, run):
     return {"forward": lambda: net(tX, th_0), "forward+backward": forward_backward, "inference": inference}
 
 
-def against_torch(torch, dtypes=(np.float32, np.float64), cells=None, T=256, D=128, H=128, B=64, repeat=3,
-                  extra=None, kinds=TORCH_KINDS):
+def against_torch(dtypes=(np.float32, np.float64), cells=None, T=256, D=128, H=128, B=64, repeat=3,
+                  extra=None, kinds=TORCH_KINDS, torch=None):
     """Time rnnlib against PyTorch on the CPU: forward, forward+backward and inference.
 
     For each dtype, one ``compare`` call in which every round runs all of rnnlib's callables,
@@ -157,8 +157,6 @@ def against_torch(torch, dtypes=(np.float32, np.float64), cells=None, T=256, D=1
 
     Parameters
     ----------
-    torch : module or None
-        PyTorch, imported by the caller; None times rnnlib alone.
     dtypes : sequence of numpy float dtypes
     cells : sequence of str, optional
         Default: every cell of ``rnnlib.CELLS``; those without a twin are timed on rnnlib's side
@@ -170,6 +168,8 @@ def against_torch(torch, dtypes=(np.float32, np.float64), cells=None, T=256, D=1
         (e.g. parts of a breakdown), reported under ``(dtype name, "extra", name)``.
     kinds : sequence of str
         Which of ``TORCH_KINDS`` to time.
+    torch : module, optional
+        PyTorch, imported by the caller (rnnlib never imports it); None times rnnlib alone.
 
     Returns
     -------

@@ -44,6 +44,7 @@ import numpy as np
 
 from .bptt import backward, forward
 from .cells import get as get_cell
+from .cells.loops import previous_states
 
 __all__ = ["Verdict", "check_array", "close", "tolerance", "how_far", "assert_close", "assert_all_close",
            "assert_unchanged",
@@ -267,7 +268,7 @@ def step_caches(cell, weights, X, state_0):
     spec = get_cell(cell)
     _, cache = forward(spec, weights, X, state_0)
     after = dict(zip(spec.state_names, spec.state_sequence(cache.hs, cache.saved)))
-    before = {s: np.concatenate([s_0[None], after[s][:-1]]) for s, s_0 in zip(spec.state_names, cache.state_0)}
+    before = {s: previous_states(s_0, after[s], 0, len(X)) for s, s_0 in zip(spec.state_names, cache.state_0)}
 
     def value(name, t):
         if name == "x":

@@ -158,10 +158,12 @@ def test_against_torch_reports_no_twin(toy):
     fake_torch = type("torch", (), {"__version__": "none", "manual_seed": staticmethod(lambda s: None),
                                     "set_num_threads": staticmethod(lambda n: None),
                                     "get_num_threads": staticmethod(lambda: 1)})
-    measured, info = comparisons.against_torch(fake_torch, (np.float64,), cells=(toy,), T=3, D=2, H=4, B=2,
-                                               repeat=1)
+    measured, info = comparisons.against_torch((np.float64,), cells=(toy,), T=3, D=2, H=4, B=2, repeat=1,
+                                               torch=fake_torch)
     assert set(measured) == {("float64", toy, "rnnlib", k) for k in comparisons.TORCH_KINDS}
     assert info["twins"] == {toy: "no twin"} == {toy: comparisons.twin_name(toy)}
+    alone, info = comparisons.against_torch((np.float64,), cells=(toy,), T=3, D=2, H=4, B=2, repeat=1)
+    assert set(alone) == set(measured) and info is None            # without PyTorch: rnnlib's side
 
 
 def test_register_refuses_a_name_taken_or_not_a_cell(toy):

@@ -79,8 +79,8 @@ def test_against_torch_times_both_libraries_on_the_same_cells():
     """The measurement behind the cost chapter's and the benchmark's PyTorch tables, on every cell
     by default (tiny sizes: its own check that each exact twin, given our weights, returns our
     states runs in float64)."""
-    measured, info = comparisons.against_torch(torch, (np.float64,), T=3, D=2, H=4, B=2, repeat=1,
-                                               extra=lambda dtype: {"nothing": lambda: None})
+    measured, info = comparisons.against_torch((np.float64,), T=3, D=2, H=4, B=2, repeat=1,
+                                               extra=lambda dtype: {"nothing": lambda: None}, torch=torch)
     whos = ("rnnlib",) if info is None else ("rnnlib", "torch")
     expected = {("float64", c, who, k) for c in rnnlib.CELLS for who in whos for k in comparisons.TORCH_KINDS}
     assert set(measured) == expected | {("float64", "extra", "nothing")}
