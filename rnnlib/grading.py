@@ -229,13 +229,17 @@ def assert_unchanged(function, given, originals, names):
     """Raise ``AssertionError`` if ``function`` changed an array passed to it.
 
     ``given`` are the arrays it was called with (after the call), ``originals`` copies made before
-    it, ``names`` their names; the message names the first array changed and how many values.
+    it, ``names`` their names; the message names every array changed and how many values.
     """
+    changed = []
     for name, after, before in zip(names, given, originals):
-        if not (np.shape(after) == np.shape(before) and np.array_equal(after, before, equal_nan=True)):
-            changed = int(np.sum(after != before)) if np.shape(after) == np.shape(before) else "its shape and"
-            raise AssertionError(f"{function} changed the arrays passed in: {name} ({changed} values changed); "
-                                 "compute new arrays and leave the ones passed in as they were")
+        if np.shape(after) != np.shape(before):
+            changed.append(f"{name} (its shape)")
+        elif not np.array_equal(after, before, equal_nan=True):
+            changed.append(f"{name} ({int(np.sum(after != before))} values)")
+    if changed:
+        raise AssertionError(f"{function} changed the arrays passed in: {', '.join(changed)}; "
+                             "compute new arrays and leave the ones passed in as they were")
     return f"{', '.join(names)} unchanged"
 
 

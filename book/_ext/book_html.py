@@ -1,4 +1,4 @@
-"""Three fixes to the HTML pages of the book.
+"""Two fixes to the HTML pages of the book.
 
 1. Serve MathJax 3 from the built book itself instead of a CDN.
 
@@ -12,11 +12,6 @@ fonts into ``_static/mathjax/``; ``_config.yml`` points Sphinx's ``mathjax_path`
 every page (see ``_dedupe_scripts``); the second copy redeclares a ``const`` and every page
 logs "Uncaught SyntaxError: Identifier 'THEBE_JS_URL' has already been declared" (found by
 the browser test in tests/book/test_book.py).
-
-3. Long lines wrap. The theme's text column holds about 75 characters of code at a window 1200
-pixels wide, and a code or output block scrolled sideways hides the end of its longer lines (a
-call's last arguments, a generated sample's words). ``book.css`` makes them wrap at the
-column's edge instead; the browser test fails on any block that would still scroll sideways.
 """
 
 import shutil
@@ -38,16 +33,6 @@ def _copy(app, exception):
     shutil.copy2(src / "tex-chtml.js", dst / "tex-chtml.js")
     fonts = Path("output") / "chtml" / "fonts" / "woff-v2"
     shutil.copytree(src / fonts, dst / fonts, dirs_exist_ok=True)
-    (Path(app.outdir) / "_static" / "book.css").write_text(BOOK_CSS)
-
-
-#: The book's own style sheet, written into ``_static/`` by ``_copy``.
-BOOK_CSS = """/* code and outputs: long lines wrap at the column's edge instead of scrolling sideways */
-div.highlight pre, div.cell_output pre, div.output pre {
-  white-space: pre-wrap;
-  overflow-wrap: anywhere;
-}
-"""
 
 
 def _dedupe_scripts(app, env, docnames):
@@ -68,6 +53,5 @@ def _dedupe_scripts(app, env, docnames):
 def setup(app):
     _mathjax_es5()  # fail early, with an ImportError that names the package, if it is missing
     app.connect("build-finished", _copy)
-    app.add_css_file("book.css")
     app.connect("env-before-read-docs", _dedupe_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
