@@ -28,21 +28,30 @@
    copy against numpy's copy of a transposed view (``BAND``); the gradient sums in blocks of
    ``GRADIENT_COLUMNS`` columns against larger blocks and one block; the input projection's two
    ways around ``WIDE_BATCH``.
+7. A busy machine (``rnnlib.threads``): the GRU's forward+backward in float64 at three sizes,
+   with the BLAS threads rnnlib chooses, with one and with two (OpenBLAS's default on two cores,
+   what rnnlib did before it chose), first quiet, then with another process keeping one core busy
+   (this script starts it). Targets: busy, rnnlib takes no longer than one thread, and at most
+   1.3x its quiet time; quiet, no longer than the faster of one and two threads. And
+   ``threads.PAYS`` timed on either side: one thread against two, quiet.
 
-PyTorch gets as many threads as numpy's BLAS: ``torch.set_num_threads`` is given
-``OPENBLAS_NUM_THREADS``, or the CPU count, which is what OpenBLAS starts by default.
+PyTorch gets the BLAS threads that rnnlib's products get at the same sizes (``rnnlib.threads``).
 
 Prints the tables and writes ``benchmarks/reports/report.md`` with the machine's details.
 """
 
+import contextlib
 import json
+import subprocess
 import sys
+import time
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 
 import rnnlib
-from rnnlib import comparisons, timing
+from rnnlib import comparisons, threads, timing
 from rnnlib import roofline as roofline_
 from rnnlib.cells import gradients, loops
 
@@ -248,11 +257,90 @@ def fast_paths():
                  ("choice", "chosen (ms)", "alternative (ms)", "alternative / chosen"), rows)
 
 
-def main():
+BUSY_SIZES = ((256, 128, 16, 1), (256, 128, 128, 64), (128, 256, 256, 64))   # (T, D, H, B)
+ONE, TWO = "1 BLAS thread", "2 BLAS threads"
+
+
+def _thread_variants(T, D, H, B):
+    """The GRU's forward+backward with the BLAS threads rnnlib chooses (``rnnlib.threads``), with
+    one, and with two (OpenBLAS's default on two cores: what rnnlib did before it chose); a
+    pause after each, so that OpenBLAS's idle threads stop spinning before the next is timed."""
+    w, X, h_0 = comparisons.make_problem("gru", T, D, H, B)
+    dhs = np.ones((T, H, B))
+
+    def run(n=None):
+        with mock.patch.object(threads, "threads_for", lambda work: n) if n else contextlib.nullcontext():
+            rnnlib.backward(dhs, rnnlib.forward("gru", w, X, h_0)[1])
+
+    pause = lambda: time.sleep(0.2)
+    return {"rnnlib": run, "pause 0": pause, ONE: lambda: run(1), "pause 1": pause, TWO: lambda: run(2),
+            "pause 2": pause}
+
+
+def busy_machine():
+    measured = {}
+    for state in ("quiet", "busy"):
+        spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if state == "busy" else None
+        try:
+            time.sleep(0.5)
+            for size in BUSY_SIZES:
+                measured[(state, size)] = timing.compare(_thread_variants(*size), repeat=7, min_time=0.05, budget=None)
+        finally:
+            if spinner:
+                spinner.kill()
+                spinner.wait()
+    rows = []
+    for size in BUSY_SIZES:
+        q, b = measured[("quiet", size)], measured[("busy", size)]
+        ms = lambda t, k: f"{t[k].median * 1e3:.1f}"
+        ratio = b["rnnlib"].median / q["rnnlib"].median
+        # "no slower": within 5%, the spread of repeated medians on this machine
+        met = (b["rnnlib"].median <= 1.05 * b[ONE].median and ratio <= 1.3
+               and q["rnnlib"].median <= 1.05 * min(q[ONE].median, q[TWO].median))
+        rows.append(("T={}, D={}, H={}, B={}".format(*size), ms(q, "rnnlib"), ms(q, ONE), ms(q, TWO),
+                     ms(b, "rnnlib"), ms(b, ONE), ms(b, TWO), f"{ratio:.2f}", "met" if met else "not met"))
+    text = table("7a. A busy machine: GRU forward+backward, float64 (ms; busy: another process keeps one core "
+                 "busy). Targets: busy, rnnlib no slower than one BLAS thread and at most 1.3x its quiet time; "
+                 "quiet, no slower than the faster of one and two threads",
+                 ("size", "quiet: rnnlib", f"quiet: {ONE}", f"quiet: {TWO}", "busy: rnnlib", f"busy: {ONE}",
+                  f"busy: {TWO}", "busy / quiet, rnnlib", "targets"), rows)
+    notes = [timing.busy_note(measured[("quiet", size)]) for size in BUSY_SIZES]
+    if any(notes):
+        text += "\nThe quiet half was not quiet: " + next(n for n in notes if n) + "\n"
+        print(text.splitlines()[-1])
+    rows = []
+    for D, H, B in ((128, 32, 32), (128, 64, 32), (128, 32, 64), (128, 64, 64), (128, 128, 32), (128, 256, 16),
+                    (65, 256, 32), (64, 512, 1), (64, 512, 8)):
+        T = 64
+        fns = _thread_variants(T, D, H, B)
+        timed = timing.compare({k: fns[k] for k in (ONE, "pause 1", TWO, "pause 2")}, repeat=7, min_time=0.05,
+                               budget=None)
+        work = _gru_work(T, D, H, B)
+        rows.append((f"D={D}, H={H}, B={B}", f"{work:,}", "yes" if work >= threads.PAYS else "no",
+                     f"{timed[ONE].median * 1e3:.2f}", f"{timed[TWO].median * 1e3:.2f}",
+                     f"{timed[ONE].median / timed[TWO].median:.2f}"))
+    text += table(f"7b. Where two threads pay: GRU forward+backward, T=64, float64, quiet (ms); PAYS = "
+                  f"{threads.PAYS:,} multiply-adds per step",
+                  ("size", "multiply-adds per step", "two threads allowed", ONE, TWO, "one / two"), rows)
+    print(timing.busy_note(timed))
+    return text + "\n" + timing.busy_note(timed) + "\n"
+
+
+def _gru_work(T, D, H, B):
+    return rnnlib.CELLS["gru"].parameter_count(D, H) * B
+
+
+SECTIONS = (lecture_size, against_torch, scaling, roofline, grid_against_torch, fast_paths, busy_machine)
+
+
+def main(argv):
+    """Every section, or those whose numbers are given (``python benchmarks/bench.py 7``: the
+    report then holds only those)."""
     info = timing.machine_info()
     header = "## Machine\n\n" + "\n".join(f"- {k}: {v}" for k, v in info.items()) + "\n"
     print(header)
-    parts = [header, lecture_size(), against_torch(), scaling(), roofline(), grid_against_torch(), fast_paths()]
+    chosen = [SECTIONS[int(n) - 1] for n in argv] or SECTIONS
+    parts = [header] + [section() for section in chosen]
     REPORT.mkdir(exist_ok=True)
     (REPORT / "report.md").write_text("# rnnlib benchmarks\n\n" + "\n".join(parts))
     (REPORT / "machine.json").write_text(json.dumps(info, indent=2))
@@ -260,4 +348,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -20,19 +20,41 @@ def _error(text):
     print(f"ERROR: {text}", file=sys.stderr, flush=True)
 
 
+COMMANDS = """commands:
+  autograde  grade the submissions, submitted/<student>/<assignment>/<notebook>.ipynb, into
+             gradebook.db and autograded/; logs in grading_logs/
+  feedback   feedback/<student>/<assignment>/<notebook>.html from the gradebook
+  export     two CSV files (--to names the first; the second goes beside it):
+             grades.csv, nbgrader's export: a row per assignment and student with the total
+               score (late penalty subtracted); an assignment a student did not submit has a
+               row with score 0 there, as a submission that earned nothing has
+             grades_by_part.csv (<to>_by_part.csv): the same rows, with a column "submitted"
+               ("yes", or "no": not submitted) and a column per graded part with its points
+               before any late penalty; a part's cell is empty where the assignment was not
+               submitted (and where the part belongs to another assignment). To tell a missing
+               submission from a score of 0, or to average a part over a class, read this file
+  all        the three in a row (make grade): feedback and export run even when grading failed
+"""
+
+
 def _parser():
     p = argparse.ArgumentParser(prog="python -m rnngrade", description=(
         "Grade the course's assignments outside the students' kernels. Run from the course "
-        "directory (the one with nbgrader_config.py) or pass --course."))
-    p.add_argument("command", choices=["autograde", "feedback", "export", "all"])
+        "directory (the one with nbgrader_config.py) or pass --course."), epilog=COMMANDS,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("command", choices=["autograde", "feedback", "export", "all"], help="what to do (below)")
     p.add_argument("assignments", nargs="*", help="assignment names (default: all with a grading spec)")
     p.add_argument("--course", default=os.getcwd())
-    p.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    p.add_argument("--student", action="append", help=(
+        "grade only this student (repeatable), in the assignments they submitted; a name with "
+        "no submission under submitted/ is refused, and nothing is graded"))
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded in parallel")
     p.add_argument("--no-sandbox", action="store_true", help=(
         "run students' code without bubblewrap, with the grader's rights: only for trusted "
         "submissions or machines without bubblewrap"))
-    p.add_argument("--to", default="grades.csv", help="CSV file for export")
+    p.add_argument("--to", default="grades.csv", help=(
+        "CSV file for export (default grades.csv); the grades by part go beside it, in "
+        "<to>_by_part.csv (grades_by_part.csv)"))
     p.add_argument("--report", help="write a JSON report of every graded submission to this file")
     p.add_argument("--cell-timeout", type=float, default=sandbox.Limits.cell_timeout)
     p.add_argument("--case-timeout", type=float, default=sandbox.Limits.case_timeout)
@@ -94,6 +116,8 @@ def _autograde(args, course, names):
             times = sorted(r.seconds for r in results.values())
             print(f"{name}: {len(results)} submission(s) graded; median {times[len(times) // 2]:.2f} s, "
                   f"max {times[-1]:.2f} s per submission", flush=True)
+        elif args.student:
+            print(f"{name}: none of the students named has a submission in submitted/<student>/{name}/", flush=True)
         else:
             print(f"{name}: no submissions in submitted/*/{name}/", flush=True)
     if args.report:
@@ -140,6 +164,12 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s", stream=sys.stdout)
     course = pipeline.Course(args.course)
     names = args.assignments or sorted(specs.ASSIGNMENTS)
+    if args.student:
+        try:
+            course.check_students(args.student)
+        except pipeline.UnknownStudent as exc:
+            _error(exc)
+            return 2
     status = 0
     if args.command in ("autograde", "all"):
         if not _sandbox_ok(args) or not _secret_ok(course):

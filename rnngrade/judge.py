@@ -98,15 +98,33 @@ _FP_WARNING = re.compile(r"^RuntimeWarning: (overflow|underflow|invalid value|di
 _EXC_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,80}")
 
 
+#: the notes that may be knock-ons: an input computed from what came before (the logits, the
+#: gradients, the carried gradient) differs from the reference's
+KNOCK_ON = "wrong-input"
+
+
 def _notes(reply, oracles):
     """The fixed texts for the oracles' notes in ``reply``: an oracle's own (its spec's ``notes``,
-    by code) or the general one."""
-    out = []
+    by code) or the general one, in the order of the calls.
+
+    A note is a hint only where its mistake is plausible. The notes come in the order of the
+    calls, and up to the first one the run followed the reference's path; from there on the
+    student's own functions answered, so every later input computed from earlier results differs
+    from the reference's whatever the code does with it: a later ``wrong-input`` (train_step's
+    logits after a clipping with the wrong max_norm) of another function is a knock-on of the first
+    mistake, and left out. A later note on an argument that nothing computes (another max_norm,
+    targets or cache) is a mistake of its own, and a later note of a function already noted adds
+    to its hint (its own function could not answer): both are kept."""
+    out, noted = [], set()
     for note in (reply.get("log") or [])[:5]:
         name, _, code = str(note).partition(":")
         text = _note(name, code, oracles[name].get("notes")) if name in oracles else None
-        if text is not None and text not in out:
+        if text is None:
+            continue
+        knock_on = noted and name not in noted and code.partition("-nan")[0] == KNOCK_ON
+        if not knock_on and text not in out:
             out.append(text)
+            noted.add(name)
     return out
 
 
@@ -132,6 +150,17 @@ class Outcome(tuple):
         return self
 
 
+#: a case's verdict lists its first problems (one a wrong array or value) and says how many it leaves out
+SHOWN_PROBLEMS = 4
+
+
+def _listed(problems):
+    """The first SHOWN_PROBLEMS of ``problems``, and how many more there were, in one line."""
+    text = "; ".join(problems[:SHOWN_PROBLEMS])
+    more = len(problems) - SHOWN_PROBLEMS
+    return text + (f"; ... and {more} more problem{'s' if more > 1 else ''}" if more > 0 else "")
+
+
 def judge(case, reply, function=None):
     """The ``Outcome`` ``(ok, message)`` of one case, from the harness's reply (a dict) or None if none came."""
     if reply is None:
@@ -152,5 +181,6 @@ def judge(case, reply, function=None):
         first = str(reply["warnings"][0])
         problems.append(f"it raised a warning ({first})" if _FP_WARNING.match(first) else "it raised a warning")
     if problems:
-        return Outcome(False, "; ".join(problems[:4]), notes)
+        return Outcome(False, _listed(problems), notes)
     return Outcome(True)
+

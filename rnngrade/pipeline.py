@@ -15,6 +15,7 @@ of ``rnngrade.feedback_page``) and ``export`` then work unchanged.
 import concurrent.futures
 import copy
 import csv
+import difflib
 import functools
 import json
 import logging
@@ -65,12 +66,44 @@ class Course:
             raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
         return proc
 
-    def students(self, assignment):
+    def students(self, assignment=None):
+        """The students with a submission of ``assignment`` (``submitted/<student>/<assignment>/``),
+        or with a submission of anything when ``assignment`` is None, sorted."""
         sub = self.root / "submitted"
         if not sub.is_dir():
             return []
         return sorted(p.name for p in sub.iterdir() if p.is_dir() and not p.is_symlink()
-                      and (p / assignment).is_dir() and not (p / assignment).is_symlink())
+                      and (assignment is None or (p / assignment).is_dir() and not (p / assignment).is_symlink()))
+
+    def check_students(self, names):
+        """Raise UnknownStudent if a name in ``names`` has no submission at all under submitted/
+        (a typo: grading it would enrol a student who does not exist, with zeros everywhere)."""
+        known = self.students()
+        unknown = [n for n in dict.fromkeys(names) if n not in known]
+        if unknown:
+            raise UnknownStudent(unknown, known)
+
+
+class UnknownStudent(ValueError):
+    """Students named for grading who have no submission under ``submitted/``."""
+
+    SHOWN = 30          # the known students listed in the message, at most
+
+    def __init__(self, unknown, known):
+        self.unknown, self.known = list(unknown), list(known)
+        lines = []
+        for name in self.unknown:
+            close = difflib.get_close_matches(name, self.known, n=3, cutoff=0.6)
+            lines.append(f"unknown student {name!r}: no submission of theirs under submitted/"
+                         + (f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""))
+        if self.known:
+            shown = ", ".join(self.known[:self.SHOWN])
+            more = f" and {len(self.known) - self.SHOWN} more" if len(self.known) > self.SHOWN else ""
+            lines.append(f"the students with submissions: {shown}{more}")
+        else:
+            lines.append("there are no submissions under submitted/ (submitted/<student>/<assignment>/<notebook>.ipynb)")
+        lines.append("nothing was graded or changed")
+        super().__init__("\n".join(lines))
 
 
 def _ensure_in_gradebook(course, spec):
@@ -98,6 +131,7 @@ def _ensure_in_gradebook(course, spec):
 
 
 SHOWN_FAILURES = 6          # a part's verdict lists its first failures, and says how many it leaves out
+SHOWN_NOTES = 10            # the summary at the top of the feedback lists the first notes, and says so too
 
 
 def verdict_text(part):
@@ -136,9 +170,11 @@ def autograded_notebook(course, spec, result, submitted):
             part = result.parts.get(meta.get("grade_id"))
             if meta.get("grade") and part is not None:
                 cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=verdict_text(part)))
-    notes = result.log[:10]
+    notes = [f"- {n}" for n in result.log[:SHOWN_NOTES]]
+    if len(result.log) > SHOWN_NOTES:
+        notes.append(f"- ... and {len(result.log) - SHOWN_NOTES} more notes, not shown")
     head = (f"**Grader:** {result.score:g} / {spec.total:g} points."
-            + ("\n\nNotes from grading:\n\n" + "\n".join(f"- {n}" for n in notes) if notes else ""))
+            + ("\n\nNotes from grading:\n\n" + "\n".join(notes) if notes else ""))
     top = nbformat.v4.new_markdown_cell(head)
     top.metadata["nbgrader"] = {"grade": False, "solution": False, "locked": True, "task": False,
                                 "grade_id": "rnngrade-summary", "schema_version": 3}
@@ -242,7 +278,11 @@ def _log_result(course, spec, student, result, use_sandbox, report, lateness=(0,
 
 
 def autograde(course, assignment, students=None, use_sandbox=True, jobs=1, limits=None, report=None):
-    """Grade every submission of ``assignment``; return {student: NotebookResult}.
+    """Grade every submission of ``assignment`` (or those of ``students``); return {student: NotebookResult}.
+
+    ``students``, when given, must each have a submission under ``submitted/`` (else
+    UnknownStudent, before anything is graded); those without a submission of this assignment
+    are left out, with a line in the log.
 
     A broken submission (unreadable, malformed, crashing) is graded like any other: it gets the
     points it earned and notes saying what was wrong. An error on the grader's side while grading
@@ -250,8 +290,20 @@ def autograde(course, assignment, students=None, use_sandbox=True, jobs=1, limit
     GraderError is raised.
     """
     spec = specs.get(assignment, secret=course.secret)
+    if students:
+        # only the students named who submitted this assignment: grading a missing submission
+        # would record a zero where there is none (the export tells the two apart)
+        course.check_students(students)
+        submitted = set(course.students(assignment))
+        for student in dict.fromkeys(s for s in students if s not in submitted):
+            log.info("%s %s: no submission of %s (submitted/%s/%s/); not graded", assignment, student,
+                     assignment, student, assignment)
+        students = [s for s in dict.fromkeys(students) if s in submitted]
+        if not students:
+            return {}
+    else:
+        students = course.students(assignment)
     _ensure_in_gradebook(course, spec)
-    students = students or course.students(assignment)
     limits = limits or sandbox.Limits()
     results = {}
     penalties = late.Penalties(course.root)
@@ -308,12 +360,22 @@ def feedback(course, assignment):
         feedback_page.inline_mathjax(page)
 
 
+#: the column ``submitted`` of ``grades_by_part.csv``
+SUBMITTED, NOT_SUBMITTED = "yes", "no"
+
+
 def export(course, to="grades.csv"):
     """nbgrader's export to ``to`` (a row per assignment and student, with the total score), and
-    beside it ``<to>_by_part.csv`` (``grades_by_part.csv``): the same rows with a column for each
-    graded part, its points before any late penalty, so that an instructor sees which part a class
-    found hard. Returns the second file's path."""
-    from nbgrader.api import Gradebook
+    beside it ``<to>_by_part.csv`` (``grades_by_part.csv``): the same rows with a column
+    ``submitted`` and a column for each graded part, its points before any late penalty, so that
+    an instructor sees which part a class found hard. Returns the second file's path.
+
+    nbgrader's file gives an assignment a student did not submit a score of 0, as it gives a
+    submission that earned nothing; the second file tells them apart: ``submitted`` is "yes" or
+    "no", and a part's cell is empty where the assignment was not submitted (as it is for the
+    parts of other assignments), so that a part's mean over a column counts the submissions only.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
 
     course.nbgrader("export", "--to", str(to))
     to = pathlib.Path(to)
@@ -322,16 +384,23 @@ def export(course, to="grades.csv"):
     with warnings.catch_warnings(), Gradebook(course.db_url) as gb:
         warnings.simplefilter("ignore")
         names = [a.name for a in gb.assignments]
-        for name in names:
-            for submission in gb.assignment_submissions(name):
-                row = {"assignment": name, "student_id": submission.student.id}
+        students = [s.id for s in gb.students]
+        for name in names:      # every assignment and student, as nbgrader's export has them
+            for student in students:
+                row = {"assignment": name, "student_id": student}
+                try:
+                    submission = gb.find_submission(name, student)
+                except MissingEntry:
+                    rows.append(dict(row, submitted=NOT_SUBMITTED))
+                    continue
+                row["submitted"] = SUBMITTED
                 row.update({g.name: f"{g.score:g}" for nb in submission.notebooks for g in nb.grades})
                 rows.append(row)
     # the parts in the assignments' order, each part in its notebook's order (the grader's specs)
     parts = [p.grade_id for name in specs.ASSIGNMENTS if name in names for p in specs.get(name).parts]
-    parts += sorted({k for r in rows for k in r} - set(parts) - {"assignment", "student_id"})
+    parts += sorted({k for r in rows for k in r} - set(parts) - {"assignment", "student_id", "submitted"})
     with open(by_part, "w", newline="") as f:
-        writer = csv.DictWriter(f, ["assignment", "student_id", *parts], restval="")
+        writer = csv.DictWriter(f, ["assignment", "student_id", "submitted", *parts], restval="")
         writer.writeheader()
         writer.writerows(sorted(rows, key=lambda r: (r["assignment"], r["student_id"])))
     return by_part

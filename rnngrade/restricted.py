@@ -26,7 +26,7 @@ import rnnlib
 #: theirs (a package's ``__init__`` is kept too: ``rnnlib.cells``'s registry only names the cells'
 #: functions)
 ALWAYS_KEPT = frozenset({"_checks", "data", "init", "optim", "gradcheck", "lecture", "grading",
-                         "plotting", "cells.cell", "cells.layout", "text", "ngram"})
+                         "plotting", "cells.cell", "cells.layout", "text", "ngram", "threads"})
 
 
 def _specificity(name, rules):

@@ -16,6 +16,7 @@ Pure numpy, column-vector convention (``x_t`` is (D, B), ``h_t`` is (H, B), ``X`
 - ``text``, ``lm``, ``ngram``, ``charlm``   language modelling: text to ids, the character
                    model (truncated BPTT, perplexity, sampling), n-gram baselines, the command line
 - ``timing``       honest timing helpers
+- ``threads``      how the loops use the cores: a wide batch in parts, one BLAS thread each
 - ``comparisons``  the cells timed against the lectures' code and against PyTorch
 - ``roofline``     FLOPs, the large-GEMM rate and where the time goes
 - ``interop``      PyTorch layout and the row-vector form

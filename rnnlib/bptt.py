@@ -53,6 +53,7 @@ import numpy as np
 
 from ._checks import as_float_array, check_activation, check_finite
 from .cells import Cell, get as get_cell
+from .threads import limited
 
 __all__ = ["forward", "backward", "infer", "Cache", "weight_names"]
 
@@ -120,6 +121,13 @@ def _prepare(cell, weights, X, h_0, activation):
     return spec, weights, given_shapes, X, state_0, options
 
 
+def _work(spec, X, state_0):
+    """Multiply-adds of one step's products, B per weight number: what decides the BLAS threads
+    (``rnnlib.threads``)."""
+    (_, D, B), H = X.shape, state_0[0].shape[0]
+    return spec.parameter_count(D, H) * B
+
+
 def forward(cell, weights, X, h_0, activation=None):
     """Run a cell over a whole sequence and keep a cache for ``backward``.
 
@@ -152,7 +160,8 @@ def forward(cell, weights, X, h_0, activation=None):
     input is float32).
     """
     spec, weights, given_shapes, X, state_0, options = _prepare(cell, weights, X, h_0, activation)
-    hs, saved = spec.forward_loop(weights, X, state_0, **options)
+    with limited(_work(spec, X, state_0)):
+        hs, saved = spec.forward_loop(weights, X, state_0, **options)
     return hs, Cache(spec, weights, given_shapes, X, state_0, hs, saved, options)
 
 
@@ -184,12 +193,13 @@ def infer(cell, weights, X, h_0, return_sequence=False, chunk=64, activation=Non
         raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
     spec, weights, _, X, state, options = _prepare(cell, weights, X, h_0, activation)
     hs = np.empty((X.shape[0], *state[0].shape), X.dtype) if return_sequence else None
-    for start in range(0, X.shape[0], chunk):
-        part = X[start:start + chunk]
-        hs_part, saved = spec.forward_loop(weights, part, state, **options)
-        if return_sequence:
-            hs[start:start + len(part)] = hs_part
-        state = spec.final_state(hs_part, saved)
+    with limited(_work(spec, X, state)):
+        for start in range(0, X.shape[0], chunk):
+            part = X[start:start + chunk]
+            hs_part, saved = spec.forward_loop(weights, part, state, **options)
+            if return_sequence:
+                hs[start:start + len(part)] = hs_part
+            state = spec.final_state(hs_part, saved)
     return hs if return_sequence else spec.pack_state(state)
 
 
@@ -235,8 +245,9 @@ def backward(dhs, cache, dstate_T=None):
         dhs = dhs.copy()
         dhs[-1] += parts[0]                   # a gradient on h_T is a gradient on hs[-1]
         carried = parts[1:]                   # the LSTM's dc_T starts its carried dc
-    dA, hidden_gates, dstate_0 = spec.backward_loop(dhs, cache, *carried)
-    dweights, dX = spec.gradients(cache, dA, hidden_gates)
+    with limited(_work(spec, cache.X, cache.state_0)):
+        dA, hidden_gates, dstate_0 = spec.backward_loop(dhs, cache, *carried)
+        dweights, dX = spec.gradients(cache, dA, hidden_gates)
     if cache.given_shapes is not None:            # zeros for the items the cell does not use
         used = spec.also_accepts[len(cache.given_shapes)][1]
         dweights = tuple(dweights[used.index(i)] if i in used else np.zeros(shape, dX.dtype)

@@ -8,7 +8,6 @@ left out of that comparison and reported as such ("no twin"). rnnlib never impor
 ``against_torch`` takes the module as its ``torch`` argument (None where it is not installed).
 """
 
-import os
 import time
 
 import numpy as np
@@ -18,6 +17,7 @@ from .cells import CELLS, get as get_cell
 from .init import init_weights
 from .interop import to_torch_layout
 from .scan import scan
+from .threads import limited, threads_for
 from .timing import compare, sweep
 
 __all__ = ["make_problem", "scan_vs_forward", "forward_sweep", "rnnlib_cases", "torch_cases", "twin_name",
@@ -57,7 +57,13 @@ def scan_vs_forward(cells=None, T=256, D=128, H=16, B=1, repeat=15):
         if step is None:
             raise ValueError(f"the {cell} cell has no lecture_step to time against")
         w, X, h_0 = make_problem(cell, T, D, H, B)
-        fns[(cell, "scan")] = lambda step=step, w=w, X=X, h_0=h_0: scan(step, X, w, h_0)
+        work = get_cell(cell).parameter_count(D, H) * B
+
+        def lecture(step=step, w=w, X=X, h_0=h_0, work=work):   # the BLAS threads rnnlib's loops get
+            with limited(work):
+                return scan(step, X, w, h_0)
+
+        fns[(cell, "scan")] = lecture
         fns[(cell, "forward")] = lambda c=cell, w=w, X=X, h_0=h_0: forward(c, w, X, h_0)
     return compare(fns, repeat=repeat)
 
@@ -151,9 +157,9 @@ def against_torch(dtypes=(np.float32, np.float64), cells=None, T=256, D=128, H=1
 
     For each dtype, one ``compare`` call in which every round runs all of rnnlib's callables,
     pauses, then all of PyTorch's, and pauses: run alternately, call by call, PyTorch's forward
-    came out up to 2x slower right after a numpy call. PyTorch gets as many threads as numpy's
-    BLAS (``OPENBLAS_NUM_THREADS``, else every CPU). Each callable's first (calibrating) call
-    is its warm-up.
+    came out up to 2x slower right after a numpy call. PyTorch gets the threads that numpy's
+    BLAS gets for rnnlib's products at these sizes (``rnnlib.threads``: the idle cores). Each
+    callable's first (calibrating) call is its warm-up.
 
     Parameters
     ----------
@@ -183,7 +189,7 @@ def against_torch(dtypes=(np.float32, np.float64), cells=None, T=256, D=128, H=1
     cells = tuple(CELLS) if cells is None else tuple(cells)
     if torch is not None:
         torch.manual_seed(0)
-        torch.set_num_threads(int(os.environ.get("OPENBLAS_NUM_THREADS", os.cpu_count())))
+        torch.set_num_threads(threads_for(max(get_cell(c).parameter_count(D, H) for c in cells) * B))
     pause = lambda: time.sleep(0.15)            # let the other library's threads go idle
     timings = {}
     for dtype in dtypes:

@@ -9,6 +9,9 @@ Use these on *any* function to test a hand-written backward pass::
     num = rnnlib.numerical_gradient(loss, W)
     print(rnnlib.relative_error(analytic_dW, num))   # ~1e-9 when the backward pass is right
 
+``gradient_report`` prints the comparison as the course's notebooks show it: a row per gradient,
+``ok`` or marked ``WRONG``.
+
 Why central differences: ``(f(x + e) - f(x - e)) / 2e`` has truncation error of order e**2
 (the one-sided quotient: order e), so with e = 1e-5 in float64 it is accurate to roughly
 1e-10 relative, far below the 1e-6 that separates a right gradient from a wrong one.
@@ -16,7 +19,13 @@ Why central differences: ``(f(x + e) - f(x - e)) / 2e`` has truncation error of 
 
 import numpy as np
 
-__all__ = ["numerical_gradient", "relative_error", "check_gradients"]
+__all__ = ["numerical_gradient", "relative_error", "check_gradients", "gradient_report", "AGREE", "WRONG"]
+
+#: below this relative error a gradient agrees with central differences (a right one: about 1e-10;
+#: a wrong term: 1e-3 or more)
+AGREE = 1e-6
+#: how ``gradient_report`` marks a gradient that does not agree, in every notebook
+WRONG = "<-- WRONG: look at this gradient"
 
 
 def numerical_gradient(f, x, eps=1e-5):
@@ -102,3 +111,62 @@ def check_gradients(f, params, analytic, names=None, eps=1e-5):
     names = names or [f"param{i}" for i in range(len(params))]
     return [(n, relative_error(g, numerical_gradient(lambda _: f(), p, eps)))
             for n, p, g in zip(names, params, analytic)]
+
+
+def _shape_problem(param, grad):
+    """Why ``grad`` cannot be the gradient of ``param`` (not a float array of its shape), or None."""
+    if type(grad) is not np.ndarray:  # noqa: E721 (as rnnlib.grading.check_array: subclasses refused)
+        what = "None" if grad is None else f"a {type(grad).__name__}"
+        return f"not an array but {what} (expected shape {param.shape})"
+    if grad.shape != param.shape:
+        return f"wrong shape: {grad.shape}, expected {param.shape} (the parameter's)"
+    if not np.issubdtype(grad.dtype, np.floating):
+        return f"wrong dtype: {grad.dtype}, expected floating point"
+    return None
+
+
+def gradient_report(f, params, analytic, names, eps=1e-5, indent="  "):
+    """Compare analytic gradients with central differences of ``f``, as a table to print.
+
+    One row per parameter: ``d<name>  relative error 3.1e-11  ok``, or, where the relative error
+    is ``AGREE`` or more, the row ends with the mark ``WRONG`` (``<-- WRONG: look at this
+    gradient``). A gradient that is not a float array of its parameter's shape, or missing, gets
+    a marked row that says so instead of an error, so that one wrong answer never stops the check
+    of the others.
+
+    Parameters
+    ----------
+    f : callable
+        ``f() -> float``, a scalar function that reads ``params`` (perturbed in place).
+    params : sequence of float ndarrays
+    analytic : sequence
+        The gradients to check, in the order of ``params`` (as a backward pass returned them).
+    names : sequence of str
+        The parameters' names; a row names the gradient ``d<name>``.
+    eps : float
+        Step size of the central differences.
+    indent : str
+        Put before every row.
+
+    Returns
+    -------
+    str
+        The rows, one a line.
+    """
+    analytic = list(analytic) if isinstance(analytic, (tuple, list)) else [analytic]
+    width = max(len(n) for n in names) + 1
+    rows = []
+    for k, (name, param) in enumerate(zip(names, params)):
+        head = f"{indent}d{name:<{width}}"
+        if k >= len(analytic):
+            rows.append(f"{head}missing: only {len(analytic)} gradient(s) for {len(params)} parameters  {WRONG}")
+            continue
+        problem = _shape_problem(param, analytic[k])
+        if problem is not None:
+            rows.append(f"{head}{problem}  {WRONG}")
+            continue
+        err = relative_error(analytic[k], numerical_gradient(lambda _: f(), param, eps))
+        rows.append(f"{head}relative error {err:.1e}  " + ("ok" if err < AGREE else WRONG))
+    if len(analytic) > len(params):
+        rows.append(f"{indent}{len(analytic) - len(params)} gradient(s) more than the {len(params)} parameters  {WRONG}")
+    return "\n".join(rows)

@@ -48,7 +48,7 @@ from .cells.loops import previous_states
 
 __all__ = ["Verdict", "check_array", "close", "tolerance", "how_far", "assert_close", "assert_all_close",
            "assert_unchanged",
-           "substituted", "step_caches", "step_backward", "RTOL", "ATOL", "SUBNORMAL_ATOL"]
+           "substituted", "step_caches", "step_backward", "after_updates", "RTOL", "ATOL", "SUBNORMAL_ATOL"]
 
 RTOL, ATOL = 1e-7, 1e-10
 SUBNORMAL_ATOL = 4 * np.finfo(np.float64).smallest_subnormal
@@ -300,3 +300,11 @@ def step_backward(cell, *args):
     rest = spec.pack_state([np.zeros_like(dstate_next[0]), *dstate_next[1:]]) if len(state) > 1 else None
     dweights, dX, dstate = backward(np.asarray(dstate_next[0])[None], ref, rest)
     return (dX[0],) + spec.unpack_state(dstate) + (tuple(dweights),)
+
+
+def after_updates(name, steps):
+    """How a check names parameter ``name`` after ``steps`` training steps in a row, each updating
+    it: ``"W_u after both updates"`` for two, ``"W_u after all 3 updates"``, ``"W_u after the
+    update"``. The language model's check and its grader both name the parameters this way, so
+    that a mistake reads the same in the notebook and in the feedback."""
+    return f"{name} after " + {1: "the update", 2: "both updates"}.get(steps, f"all {steps} updates")

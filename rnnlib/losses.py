@@ -10,6 +10,7 @@ prediction, so a training step reads ``loss, dy = mse(y, target)``.
 import numpy as np
 
 from ._checks import as_float_array, check_finite
+from .threads import limited
 
 __all__ = ["readout_forward", "readout_backward", "mse", "softmax_cross_entropy"]
 
@@ -35,7 +36,8 @@ def readout_forward(h, W_y, b_y):
         raise ValueError(f"h has shape {h.shape}, expected (H, B) or (T, H, B) with H = {W_y.shape[1]} = W_y.shape[1]")
     if b_y.shape != (W_y.shape[0], 1):
         raise ValueError(f"b_y has shape {b_y.shape}, expected ({W_y.shape[0]}, 1) = (O, 1)")
-    return W_y @ h + b_y, (h, W_y)
+    with limited(W_y.size * h.shape[-1]):            # the BLAS threads that pay (rnnlib.threads)
+        return W_y @ h + b_y, (h, W_y)
 
 
 def readout_backward(dy, cache):
@@ -57,11 +59,12 @@ def readout_backward(dy, cache):
     expected = h.shape[:-2] + (W_y.shape[0], h.shape[-1])
     if dy.shape != expected:
         raise ValueError(f"dy has shape {dy.shape}, expected {expected}, the shape of y")
-    dh = W_y.T @ dy
-    if h.ndim == 2:
-        return dh, dy @ h.T, dy.sum(axis=1, keepdims=True)
-    axes = ((0, 2), (0, 2))
-    return dh, np.tensordot(dy, h, axes), dy.sum(axis=(0, 2))[:, None]
+    with limited(W_y.size * h.shape[-1]):
+        dh = W_y.T @ dy
+        if h.ndim == 2:
+            return dh, dy @ h.T, dy.sum(axis=1, keepdims=True)
+        axes = ((0, 2), (0, 2))
+        return dh, np.tensordot(dy, h, axes), dy.sum(axis=(0, 2))[:, None]
 
 
 def mse(pred, target):

@@ -15,17 +15,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Timing", "time_call", "compare", "paired_ratios", "sweep", "fit_line", "machine_info", "peak_memory"]
+from . import threads
+
+__all__ = ["Timing", "time_call", "compare", "paired_ratios", "busy_note", "sweep", "fit_line", "machine_info", "peak_memory"]
 
 
 @dataclass
 class Timing:
-    """Seconds per call: median, min, max over the repeats, and every repeat."""
+    """Seconds per call: median, min, max over the repeats, and every repeat; and how many cores
+    other processes left idle while it was measured (None where that could not be read)."""
 
     median: float
     min: float
     max: float
     times: list
+    idle_cores: float = None
 
     def __str__(self):
         return f"{self.median * 1e3:.3f} ms (min {self.min * 1e3:.3f}, max {self.max * 1e3:.3f}, n={len(self.times)})"
@@ -43,11 +47,11 @@ def _calibrate(fn, min_time):
         number *= 2
 
 
-def _summary(times):
-    return Timing(float(np.median(times)), float(min(times)), float(max(times)), list(times))
+def _summary(times, idle_cores=None):
+    return Timing(float(np.median(times)), float(min(times)), float(max(times)), list(times), idle_cores)
 
 
-def compare(fns, repeat=15, min_time=0.01, warmup=1):
+def compare(fns, repeat=15, min_time=0.01, warmup=1, budget=10.0):
     """Time several callables with interleaved repeats.
 
     Parameters
@@ -60,40 +64,67 @@ def compare(fns, repeat=15, min_time=0.01, warmup=1):
         Each block lasts at least this long (``number`` is calibrated per callable).
     warmup : int
         Untimed calls of each callable first.
+    budget : float or None
+        Seconds: no round starts after the rounds have taken this long, once three (or
+        ``repeat``) are done, so that a busy machine, on which every call is slower, is not
+        kept busy for longer still. None: always ``repeat`` rounds.
 
     Returns
     -------
     dict of str -> Timing
-        Seconds per single call.
+        Seconds per single call, each with the cores other processes left idle meanwhile.
     """
     if not fns or repeat < 1:
         raise ValueError("need at least one callable and repeat >= 1")
+    first = threads.reading()
     numbers = {}
     for name, fn in fns.items():
         for _ in range(warmup):
             fn()
         numbers[name] = _calibrate(fn, min_time)
     times = {name: [] for name in fns}
-    for _ in range(repeat):
+    start = time.perf_counter()
+    for done in range(repeat):
+        if budget is not None and done >= 3 and time.perf_counter() - start > budget:
+            break
         for name, fn in fns.items():
             n = numbers[name]
             t0 = time.perf_counter()
             for _ in range(n):
                 fn()
             times[name].append((time.perf_counter() - t0) / n)
-    return {name: _summary(ts) for name, ts in times.items()}
+    idle = threads.idle_between(first, threads.reading())
+    return {name: _summary(ts, idle) for name, ts in times.items()}
 
 
 def paired_ratios(a, b):
     """Round-by-round ratios ``a / b`` of two ``Timing`` results of one ``compare`` call (each
     round ran both, close together in time): a ``Timing`` of the ratios, whose spread shows
     how far the machine's slow and fast phases move the comparison."""
-    return _summary([x / y for x, y in zip(a.times, b.times)])
+    return _summary([x / y for x, y in zip(a.times, b.times)], a.idle_cores)
 
 
-def time_call(fn, repeat=15, min_time=0.01, warmup=1):
+#: Other processes' load (cores) from which ``busy_note`` says a measurement was not quiet.
+BUSY = 0.25
+
+
+def busy_note(timings):
+    """What a report says of a measurement made on a busy machine: a sentence when other
+    processes kept more than ``BUSY`` of a core busy while any of ``timings`` (Timings,
+    or a dict of them) was measured, else "". Times and ratios measured so are not a quiet
+    machine's."""
+    timings = list(timings.values()) if isinstance(timings, dict) else list(timings)
+    idle = [t.idle_cores for t in timings if t.idle_cores is not None]
+    cores = threads.usable_cores()
+    if not idle or min(idle) >= cores - BUSY:
+        return ""
+    return (f"Measured while other processes kept about {cores - min(idle):.1f} of this machine's {cores} "
+            f"cores busy: on a quiet machine these times are shorter, and the ratios may differ.")
+
+
+def time_call(fn, repeat=15, min_time=0.01, warmup=1, budget=10.0):
     """Time one callable; see ``compare``. Returns a ``Timing`` in seconds per call."""
-    return compare({"fn": fn}, repeat, min_time, warmup)["fn"]
+    return compare({"fn": fn}, repeat, min_time, warmup, budget)["fn"]
 
 
 def sweep(make, values, repeat=9, min_time=0.01):

@@ -110,12 +110,20 @@ PAGE_REPORT = """() => {
   const images = Array.from(document.images);
   const maths = Array.from(document.querySelectorAll('.math'));
   const longest = el => el.innerText.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), '').slice(0, 80);
-  const sideways = Array.from(document.querySelectorAll('pre')).filter(p => p.scrollWidth > p.clientWidth + 1);
+  const scrolls = el => el.scrollWidth > el.clientWidth + 1;
+  const sideways = Array.from(document.querySelectorAll('pre')).filter(scrolls);
+  // MathJax 3 (CHTML) typesets a display equation into <mjx-container display="true">: one wider
+  // than the column scrolls inside it, or is cut at its edge, or pushes out its parent.
+  const tex = new Map((window.MathJax && MathJax.startup && MathJax.startup.document
+    ? Array.from(MathJax.startup.document.math) : []).map(item => [item.typesetRoot, item.math]));
+  const wideMath = Array.from(document.querySelectorAll('mjx-container[display="true"]'))
+    .filter(m => scrolls(m) || (m.parentElement && scrolls(m.parentElement)));
+  const source = m => 'display math: ' + (tex.get(m) || m.textContent).trim().replace(/\\s+/g, ' ').slice(0, 80);
   return {
     broken_images: images.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src')),
     math: maths.length,
     unrendered_math: maths.filter(m => !m.querySelector('mjx-container')).length,
-    overflow: sideways.map(longest).concat(
+    overflow: sideways.map(longest).concat(wideMath.map(source),
       document.documentElement.scrollWidth > window.innerWidth ? ['the page itself scrolls sideways'] : []),
   };
 }"""
@@ -125,7 +133,8 @@ def page_report(page):
     """What a reader would see of the loaded page: ``broken_images`` (their ``src``), ``math``
     (Sphinx's ``.math`` elements), ``unrendered_math`` (those that MathJax did not typeset) and
     ``overflow``: the longest line of each code or output block (``pre``) that scrolls sideways,
-    and whether the page itself does."""
+    each display equation wider than its column (``"display math: "`` and the start of its
+    TeX), and whether the page itself does."""
     return page.evaluate(PAGE_REPORT)
 
 

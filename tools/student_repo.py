@@ -47,7 +47,7 @@ EXTRAS = ("student", "book", "test")     # the course's extras that the students
 # What a shipped test may import: the standard library, what the students' install provides
 # (rnnlib and its dependencies, pytest from the ``test`` extra), conftest.py, which ships, and
 # PyTorch, which students do not install: the tests that compare with it skip without it.
-STUDENT_IMPORTS = {"rnnlib", "numpy", "matplotlib", "tqdm", "pytest", "conftest", "torch"}
+STUDENT_IMPORTS = {"rnnlib", "numpy", "matplotlib", "tqdm", "threadpoolctl", "pytest", "conftest", "torch"}
 # The course's directories that never ship, and the markers of nbgrader's source regions.
 INSTRUCTOR_ONLY = ("solutions", "rnngrade")
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")

@@ -38,6 +38,7 @@ numbers below; the visible examples (case 0) are the notebook's, from their fixe
 import numpy as np
 
 import rnnlib
+from rnnlib.grading import after_updates
 from rnnlib.lm import init_lm, lm_backward, lm_forward
 from rnnlib.optim import global_norm
 
@@ -308,7 +309,7 @@ def _train_case(i, label, cell, params_0, ids, T, state_0, lr, max_norms):
     parts = rnnlib.CELLS[cell].state_names
     state_names = [tuple(f"{s} after chunk {k}" for s in parts) if len(parts) > 1 else f"state after chunk {k}"
                    for k in range(1, n + 1)]
-    names = ([f"loss of chunk {k}" for k in range(1, n + 1)], state_names, [f"{p} after the updates" for p in params])
+    names = ([f"loss of chunk {k}" for k in range(1, n + 1)], state_names, [after_updates(p, n) for p in params])
     oracles = {"softmax_cross_entropy": {"kind": "calls", "entries": loss_calls, "notes": LOSS_NOTES,
                                          "params": ["logits", "targets", "mask"]},
                "clip_by_global_norm": {"kind": "calls", "entries": clip_calls, "notes": CLIP_NOTES,

@@ -91,6 +91,8 @@ MISTAKES = [
      "index = int(np.sum(cdf <= u))", {"test_sample_next"}),
     ("lstm", "bias-gradient-shape", "lstm_step_backward", "(da.sum(axis=1, keepdims=True) for da in",
      "(da.sum(axis=1) for da in", {"test_lstm_step_backward"}),
+    ("charlm", "fixed-max-norm", "train_step", "clip_by_global_norm(list(grads.values()), max_norm)",
+     "clip_by_global_norm(list(grads.values()), 1.0)", {"test_train_step"}),
 ]
 
 PATCH_CHECKS = """
@@ -439,17 +441,47 @@ def test_a_parts_hint_appears_once_however_many_cases_repeat_it(graded):
     assert verdict.count("Hint:") == 1 and verdict.count("check what is carried back") == 1, verdict[:3000]
 
 
+def test_a_hint_is_shown_only_where_its_mistake_is_plausible(graded):
+    """A clipping with a fixed max_norm puts train_step off the reference's path from the first
+    chunk on; the next chunk's logits differ because of it, and the loss's hint (is the forward
+    pass run with the parameters the step before left?) would blame code that is right."""
+    course, _, _ = graded
+    text = html.unescape((course / "feedback" / "fixed-max-norm" / "charlm" / "charlm.html").read_text())
+    verdict = text[text.index("[grader] test_train_step"):]
+    assert verdict.count("Hint:") == 1 and "with another max_norm than the one passed in" in verdict, verdict[:3000]
+    assert "the logits your code passed to softmax_cross_entropy" not in verdict
+
+
 def test_the_export_has_every_parts_points(graded):
     """grades_by_part.csv beside grades.csv: a row per assignment and student, a column per part."""
     course, _, _ = graded
     rows = list(csv.DictReader(open(course / "grades_by_part.csv")))
     header = list(rows[0])
-    assert header[:2] == ["assignment", "student_id"]
-    assert header[2:] == [gid for a in ASSIGNMENTS for gid in POINTS[a]]
+    assert header[:3] == ["assignment", "student_id", "submitted"]
+    assert header[3:] == [gid for a in ASSIGNMENTS for gid in POINTS[a]]
     got = {(r["assignment"], r["student_id"]): {k: float(v) for k, v in r.items() if k in POINTS[r["assignment"]]}
-           for r in rows}
-    assert {k: v for k, v in got.items() if k in expected_scores()} == expected_scores()
-    assert all(v == "" for r in rows for k, v in r.items() if k not in POINTS[r["assignment"]] and k in header[2:])
+           for r in rows if r["submitted"] == "yes"}
+    assert got == expected_scores()
+    assert all(v == "" for r in rows for k, v in r.items() if k not in POINTS[r["assignment"]] and k in header[3:])
+
+
+def test_the_export_tells_a_missing_submission_from_a_score_of_zero(graded):
+    """grades.csv (nbgrader's) gives an assignment a student did not submit a score of 0, as it
+    does a blank submission; grades_by_part.csv has the same rows and says which were submitted:
+    "no" and no points at all (empty cells, left out of a part's mean) for a missing one."""
+    course, _, _ = graded
+    nbgrader_rows = {(r["assignment"], r["student_id"]): r for r in csv.DictReader(open(course / "grades.csv"))}
+    rows = {(r["assignment"], r["student_id"]): r for r in csv.DictReader(open(course / "grades_by_part.csv"))}
+    assert set(rows) == set(nbgrader_rows)
+    submitted = set(expected_scores())
+    assert {k for k, r in rows.items() if r["submitted"] == "yes"} == submitted
+    assert {k for k, r in rows.items() if r["submitted"] == "no"} == set(rows) - submitted
+    # the late students submitted the late assignment only: elsewhere grades.csv says 0, as for a blank notebook
+    missing, blank = ("lstm", "late"), ("lstm", "blank")
+    assert missing not in submitted and blank in submitted
+    assert float(nbgrader_rows[missing]["score"]) == float(nbgrader_rows[blank]["score"]) == 0
+    assert rows[missing]["submitted"] == "no" and all(rows[missing][gid] == "" for gid in POINTS["lstm"])
+    assert rows[blank]["submitted"] == "yes" and all(rows[blank][gid] == "0" for gid in POINTS["lstm"])
 
 
 def test_export_has_every_student(graded):

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import rnnlib
-from grading_support import release, solved
+from grading_support import CHARLM_NOT_DETACHED, mutate, release, solved
 from rnngrade import harness, incell, judge, restricted, runner, specs, wire
 from rnngrade.specs import charlm as charlm_spec
 from rnngrade.specs import Case
@@ -226,6 +226,64 @@ def test_an_oracles_note_can_be_its_own_and_comes_with_an_exception_too():
     # the oracle's own text for one code, the general one (which names the function) for the other
     assert not ok and message.startswith("your function raised ValueError: dhs contains NaN (the logits differ; ")
     assert "your code called g with" in message and message.endswith(")")
+
+
+def _namespace(nb, assignment="charlm"):
+    """The notebook's code run as the grader runs it: every code cell but the checks and the skipped cells."""
+    skip, ns = specs.get(assignment).skip_cells, {}
+    for c in nb.cells:
+        meta = c.metadata.get("nbgrader", {})
+        if c.cell_type == "code" and not (meta.get("grade") and not meta.get("solution")) and meta.get("grade_id") not in skip:
+            exec(compile(c.source, meta.get("grade_id", "cell"), "exec"), ns)
+    return ns
+
+
+# train_step's mistakes, (old, new) in its solution cell, and the one hint each must get: the
+# oracle of the first call that goes wrong. Every later call is off the reference's path, so its
+# inputs differ too, and a hint for them would blame a part of train_step that is right.
+FIXED_MAX_NORM = ("clip_by_global_norm(list(grads.values()), max_norm)", "clip_by_global_norm(list(grads.values()), 1.0)")
+TRAIN_STEP_HINTS = {
+    "a fixed max_norm": (FIXED_MAX_NORM, charlm_spec.CLIP_NOTES["no-match"]),
+    "the state from zeros": (("lm_forward(cell, params, X_ids, state)",
+                              "lm_forward(cell, params, X_ids, zero_state(cell, params['W_y'].shape[1], X_ids.shape[1]))"),
+                             charlm_spec.LOSS_NOTES["wrong-input"]),
+    "the state not detached": (CHARLM_NOT_DETACHED, charlm_spec.CLIP_NOTES["wrong-input"]),
+    "the update not clipped": (("zip(params.values(), clipped)", "zip(params.values(), grads.values())"),
+                               charlm_spec.LOSS_NOTES["wrong-input"]),
+}
+
+
+@pytest.mark.parametrize("mistake", list(TRAIN_STEP_HINTS))
+def test_a_train_step_mistake_gets_its_own_hint_and_no_knock_on_one(mistake):
+    """Found trying assignment 5: a fixed max_norm also got the loss's hint (the logits differ: is
+    the forward pass run with the parameters the step before left?). The parameters differ there
+    because of the clipping, whose own hint came first; the loss's was a knock-on."""
+    change, hint = TRAIN_STEP_HINTS[mistake]
+    ns = _namespace(mutate(solved("charlm"), "train_step", *change))
+    spec = specs.get("charlm")
+    part = next(p for p in spec.parts if p.function == "train_step")
+    outcomes = {(part.grade_id, i): judge.judge(case, incell.run_case(case, part.function, ns), part.function)
+                for i, case in enumerate(part.cases)}
+    result = runner.score(spec, outcomes)[part.grade_id]
+    assert result.score == 0 and result.hints == [hint], result
+
+
+def test_a_later_note_on_other_arguments_is_kept_and_the_notes_keep_their_order():
+    """Only another function's wrong input after the run has left the reference's path is taken for
+    a knock-on: a call with other matching arguments (another max_norm) is a mistake of its own
+    wherever it comes, and a function already noted keeps its notes."""
+    texts = {name: {"wrong-input": f"{name}: wrong input", "no-match": f"{name}: no match"} for name in "fg"}
+    case = Case("the visible example", (), 1.0, "loss", hidden=False,
+                oracles={name: {"kind": "calls", "entries": [], "notes": texts[name]} for name in "fg"})
+
+    def notes(log):
+        return judge.judge(case, {"status": "error", "message": "ValueError: x", "log": log}, "h").notes
+
+    first, nomatch, nan = notes(["f:wrong-input", "g:wrong-input", "g:no-match", "f:wrong-input-nan"])
+    assert (first, nomatch) == ("f: wrong input", "g: no match")
+    assert nan.startswith("f: wrong input; your own f could not answer there") and nan.endswith("used NaN")
+    assert notes(["g:no-match", "f:wrong-input"]) == ["g: no match"]
+    assert notes(["f:wrong-input", "f:no-match"]) == ["f: wrong input", "f: no match"]
 
 
 # --------------------------------------------------------------------------- the grading copy of rnnlib

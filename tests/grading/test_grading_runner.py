@@ -59,3 +59,42 @@ def test_a_cases_hints_are_the_parts_listed_once():
     text = verdict_text(result)
     assert text.count(hint) == 1 and text.rstrip().endswith(f"Hint: {hint}")
     assert outcomes[part.grade_id, 1] == (False, f"dX: wrong shape ({hint})")    # the case's own message
+
+
+def test_a_cases_verdict_says_how_many_problems_it_leaves_out():
+    """A case's verdict lists its first problems; when it cuts, it says how many more there were
+    (found trying the course: the first four of eleven wrong gradients, and no word of the rest)."""
+    from rnngrade import judge, wire
+
+    part = specs.get("lstm").parts[1]          # the step backward: dx, dh, dc and eight weight gradients
+    case = part.cases[1]
+    dx, dh, dc, dweights = wire.decode(wire.encode(case.expected))
+    everything_wrong = (dx + 1, dh + 1, dc + 1, tuple(d + 1 for d in dweights))
+    ok, message = judge.judge(case, {"status": "ok", "decoded": everything_wrong, "log": []}, part.function)
+    assert not ok
+    shown = getattr(judge, "SHOWN_PROBLEMS", 4)
+    assert message.count("values are wrong") == shown, message
+    assert message.endswith(f"... and {11 - shown} more problems"), message
+    one_more = (dx + 1, dh + 1, dc + 1, tuple(d + (1 if k < shown - 2 else 0) for k, d in enumerate(dweights)))
+    _, message = judge.judge(case, {"status": "ok", "decoded": one_more, "log": []}, part.function)
+    assert message.endswith("... and 1 more problem"), message
+    exactly = (dx + 1, dh + 1, dc + 1, tuple(d + (1 if k < shown - 3 else 0) for k, d in enumerate(dweights)))
+    _, message = judge.judge(case, {"status": "ok", "decoded": exactly, "log": []}, part.function)
+    assert message.count("values are wrong") == shown and "more problem" not in message, message
+
+
+def test_the_feedbacks_summary_says_how_many_notes_it_leaves_out():
+    import pathlib
+
+    from rnngrade import pipeline
+
+    course = pipeline.Course(pathlib.Path(__file__).resolve().parents[2])
+    spec = specs.get("mgu")
+    parts = runner.score(spec, {(p.grade_id, i): (True, "") for p in spec.parts for i in range(len(p.cases))})
+    result = runner.NotebookResult(parts, [f"note {i}" for i in range(13)])
+    summary = pipeline.autograded_notebook(course, spec, result, None).cells[0].source
+    shown = pipeline.SHOWN_NOTES
+    assert f"note {shown - 1}" in summary and f"note {shown}" not in summary
+    assert summary.endswith(f"- ... and {13 - shown} more notes, not shown"), summary
+    result.log = result.log[:shown]
+    assert "more notes" not in pipeline.autograded_notebook(course, spec, result, None).cells[0].source

@@ -20,6 +20,7 @@ import rnnlib
 from grading_support import (ASSIGNMENTS, CHARLM_CLIP_EACH, CHARLM_CLIP_IN_PLACE, CHARLM_NOT_DETACHED, cell, mutate,
                              solved)
 from rnngrade import incell, judge, specs
+from rnnlib.gradcheck import WRONG
 
 SIGMOID = "e = np.exp(-np.abs(a))\n    return np.where(a >= 0, 1.0, e) / (1.0 + e)"
 
@@ -76,6 +77,8 @@ MISTAKES += [
     ("lstm", "lstm_step_forward", "c_next = f * c + i * g", "c_next = c + i * g", "test_lstm_step_forward"),
     ("lstm", "lstm_step_backward", "(da.sum(axis=1, keepdims=True) for da in", "(da.sum(axis=1) for da in",
      "test_lstm_step_backward"),
+    ("charlm", "train_step", "clip_by_global_norm(list(grads.values()), max_norm)",
+     "clip_by_global_norm(list(grads.values()), 1.0)", "test_train_step"),
 ]
 MISTAKE_IDS = [f"{a}-{gid}-{i}" for i, (a, _, _, _, gid) in enumerate(MISTAKES)]
 
@@ -191,6 +194,23 @@ def test_an_update_with_the_unclipped_gradients_fails_its_check_whatever_the_cli
     assert not grader_verdict("charlm", "test_train_step", ns)[0]
 
 
+def test_the_check_and_the_grader_name_the_parameters_after_the_updates_alike():
+    """Found trying assignment 5: the notebook's check said "W_u after both updates" where the
+    grader said "W_u after the updates" of the same parameter on the same example."""
+    from rnnlib.grading import after_updates
+
+    nb = mutate(solved("charlm"), "train_step", "p -= lr * g", "p -= 0.5 * lr * g")
+    ns, _, error = run_visible_check(nb, "test_train_step")
+    ok, case, problems = grader_verdict("charlm", "test_train_step", ns)
+    assert not ok and not case.hidden and error is not None
+
+    def updated(lines):
+        return {line.strip().partition(": ")[0] for line in lines if "update" in line.strip().partition(": ")[0]}
+
+    assert updated(problems) == updated(error.splitlines()) == {after_updates(name, 2) for name in ns["params"]}
+    assert after_updates("W_u", 2) == "W_u after both updates"
+
+
 STEP_FORWARD_MISTAKES = [m for m in MISTAKES if m[4] in ("test_lstm_step_forward", "test_gru_step_forward")]
 
 
@@ -227,6 +247,60 @@ def test_the_cells_the_grader_skips_are_in_the_notebook(assignment):
     assert spec.skip_cells <= {_grade_id(c) for c in solved(assignment).cells}
 
 
+# The ungraded gradient checks (the cell assignments' and the language model's): a part's mistake
+# shows in the rows of its own part only, and no answer stops the check
+
+GRADIENT_ROW = re.compile(r"^\s*d(\w+) +(relative error|wrong shape|wrong dtype|not an array|missing)")
+
+
+def _gradient_check_blocks(printed):
+    """[(title, {gradient: ok?})] from what a gradient-check cell printed: a block's title is the
+    text printed before its rows; a row is ok when it ends with "ok"."""
+    blocks = []
+    for line in printed.splitlines():
+        row = GRADIENT_ROW.match(line)
+        if row:
+            blocks[-1][1][row.group(1)] = line.rstrip().endswith("ok")
+        elif not blocks or blocks[-1][1]:
+            blocks.append((line, {}))
+        else:
+            blocks[-1] = (blocks[-1][0] + "\n" + line, {})
+    return blocks
+
+
+GRADCHECKED = [m for m in MISTAKES if m[0] in ("gru_bptt", "mgu", "lstm", "charlm")]
+
+
+@pytest.mark.parametrize("mistake", GRADCHECKED, ids=[i for i, m in zip(MISTAKE_IDS, MISTAKES) if m in GRADCHECKED])
+def test_a_gradient_check_blames_only_the_part_that_is_wrong(mistake):
+    """Found trying assignment 4: a wrong step forward (part 1) made part 4's gradient check mark
+    the backward pass's gradients, and a bias gradient of the wrong shape (part 2) crashed it inside
+    the loop of part 3. Each block of a gradient check says which function it checks; a mistake
+    marks rows only in its own function's block (a wrong backward marks some there), and nothing
+    raises."""
+    assignment, solution_cell, old, new, grade_id = mistake
+    function = grade_id.removeprefix("test_")
+    _, printed, error = run_visible_check(mutate(solved(assignment), solution_cell, old, new), "gradcheck")
+    assert error is None, f"{error}\n{printed}"
+    blocks = [(title, rows) for title, rows in _gradient_check_blocks(printed) if "bias bug" not in title]
+    assert blocks and all(rows for _, rows in blocks), printed
+    for title, rows in blocks:
+        wrong = [name for name, ok in rows.items() if not ok]
+        if function not in title:
+            assert not wrong, f"a mistake in {function} marks {wrong} under {title!r}:\n{printed}"
+        elif "backward" in function:
+            assert wrong, f"the check of {function} does not see its mistake:\n{printed}"
+
+
+@pytest.mark.parametrize("assignment", ["gru_bptt", "mgu", "lstm", "charlm"])
+def test_the_gradient_checks_mark_a_wrong_gradient_alike(assignment):
+    """One mark for a gradient that does not agree, in every notebook: rnnlib.gradcheck's, which
+    the notebooks' checks print (found trying the course: "WRONG" in one, "<-- look at this
+    gradient" in another)."""
+    src = cell(solved(assignment), "gradcheck").source
+    assert "gradient_report(" in src and "WRONG" not in src and "look at this" not in src, src
+
+
 # The MGU's ungraded gradient check (part 4) and why it is there (its text and part 5)
 
 MGU_DF = "df = dh_next * (c - h) + d_fhx[:H] * h"  # the gate's two paths: mixing h and c, and through c
@@ -238,33 +312,22 @@ WRONG_MGU_BACKWARDS = {
 }
 
 
-def _gradient_check_rows(printed):
-    """{block title: {gradient: ok?}} from what the MGU's gradient-check cell printed."""
-    blocks, title = {}, None
-    for line in printed.splitlines():
-        row = re.match(r"\s+d(\S+)\s+relative error (\S+)", line)
-        if row:
-            blocks[title][row.group(1)] = float(row.group(2)) < 1e-6 and "WRONG" not in line
-        else:
-            title = line
-            blocks[title] = {}
-    return list(blocks.values())
-
-
 def test_the_mgu_gradient_check_passes_a_right_backward_and_flags_the_planted_bug():
     _, printed, error = run_visible_check(solved("mgu"), "gradcheck")
     assert error is None, error
-    yours, planted = _gradient_check_rows(printed)
-    assert yours == dict.fromkeys(["W_f", "W_h", "b_f", "b_h", "X", "h_0"], True)
-    assert planted == dict(yours, b_h=False)
+    (_, step), (planted_title, planted), (_, loop) = _gradient_check_blocks(printed)
+    assert step == dict.fromkeys(["W_f", "W_h", "b_f", "b_h", "x", "h"], True)
+    assert "bias bug" in planted_title and planted == dict(step, b_h=False)
+    assert re.search(r"\bdb_h +relative error \S+ +" + re.escape(WRONG) + "$", printed, re.M), printed
+    assert loop == dict.fromkeys(["W_f", "W_h", "b_f", "b_h", "X", "h_0"], True)
 
 
 @pytest.mark.parametrize("mistake", list(WRONG_MGU_BACKWARDS), ids=list(WRONG_MGU_BACKWARDS))
 def test_the_mgu_gradient_check_fails_on_a_wrong_backward(mistake):
     _, printed, error = run_visible_check(mutate(solved("mgu"), *WRONG_MGU_BACKWARDS[mistake]), "gradcheck")
     assert error is None, error
-    yours, _ = _gradient_check_rows(printed)
-    assert not all(yours.values()), printed
+    (_, step), _, (_, loop) = _gradient_check_blocks(printed)
+    assert not all(step.values()) if WRONG_MGU_BACKWARDS[mistake][0] == "mgu_step_backward" else not all(loop.values())
 
 
 def _train_mgu(nb):

@@ -62,3 +62,29 @@ def test_readout_gradients(h_shape):
     f = lambda: float(np.sum(G * rnnlib.readout_forward(h, W_y, b_y)[0]))
     for name, err in rnnlib.check_gradients(f, [h, W_y, b_y], [dh, dW, db], ["h", "W_y", "b_y"]):
         assert err < 1e-8, name
+
+
+def test_the_gradient_report_marks_a_wrong_gradient_and_names_a_misshapen_one_without_raising():
+    """The notebooks' gradient checks print this table: one mark for a gradient that disagrees,
+    and a gradient of the wrong shape, not an array, or missing, named in its row (a bias gradient
+    of shape (H,) once crashed a check that added it to an (H, 1) array)."""
+    from rnnlib.gradcheck import WRONG, gradient_report
+
+    rng = np.random.default_rng(3)
+    W, b = rng.standard_normal((3, 4)), rng.standard_normal((3, 1))
+    f = lambda: float(np.sum(W ** 2) + np.sum(np.sin(b)))
+    right = [2 * W, np.cos(b)]
+    rows = gradient_report(f, [W, b], right, ["W", "b"]).splitlines()
+    assert len(rows) == 2 and all(r.endswith("  ok") for r in rows) and rows[0].lstrip().startswith("dW ")
+    rows = gradient_report(f, [W, b], [3 * W, np.cos(b)], ["W", "b"]).splitlines()
+    assert rows[0].endswith(WRONG) and rows[1].endswith("ok")
+    rows = gradient_report(f, [W, b], [2 * W, np.cos(b).ravel()], ["W", "b"]).splitlines()
+    assert "wrong shape: (3,), expected (3, 1)" in rows[1] and rows[1].endswith(WRONG) and rows[0].endswith("ok")
+    rows = gradient_report(f, [W, b], [2 * W, None], ["W", "b"]).splitlines()
+    assert "not an array but None" in rows[1] and rows[1].endswith(WRONG)
+    rows = gradient_report(f, [W, b], [2 * W], ["W", "b"]).splitlines()
+    assert "missing" in rows[1] and rows[1].endswith(WRONG)
+    rows = gradient_report(f, [W, b], [*right, b], ["W", "b"]).splitlines()
+    assert len(rows) == 3 and "more than the 2 parameters" in rows[2] and rows[2].endswith(WRONG)
+    rows = gradient_report(f, [W, b], [2 * W, np.full_like(b, np.nan)], ["W", "b"]).splitlines()
+    assert rows[1].endswith(WRONG)
