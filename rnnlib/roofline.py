@@ -27,6 +27,7 @@ from .cells.gradients import input_weights
 from .cells.layout import Bias, Matrix
 from .cells.loops import project, transposed
 from .comparisons import make_problem, rnnlib_cases
+from .threads import limited
 from .timing import compare
 
 __all__ = ["forward_flops", "training_flops", "gemm_rate", "training_rate", "breakdown", "PARTS"]
@@ -45,11 +46,13 @@ def training_flops(cell, T, D, H, B):
 
 def gemm_rate(dtype=np.float64, n=2048, repeat=5):
     """FLOP/s of one large product ``(n, n) @ (n, n)`` (``2 n^3`` FLOPs): the machine's limit
-    for this dtype, with numpy's BLAS threads as they are. Returns the median's rate."""
+    for this dtype, on the BLAS threads rnnlib's large products get (``rnnlib.threads``: the
+    idle cores). Returns the median's rate."""
     rng = np.random.default_rng(0)
     a, b = (rng.standard_normal((n, n)).astype(dtype) for _ in range(2))
     out = np.empty((n, n), dtype)
-    t = compare({"gemm": lambda: np.dot(a, b, out)}, repeat=repeat, min_time=0.05)["gemm"]
+    with limited(n * n):                   # n^2 multiply-adds per column of the product
+        t = compare({"gemm": lambda: np.dot(a, b, out)}, repeat=repeat, min_time=0.05)["gemm"]
     return 2 * n ** 3 / t.median
 
 
@@ -123,7 +126,8 @@ def breakdown(cell, T, D, H, B, dtype=np.float64, repeat=5):
     dict of str -> float
         ``"whole"`` and every name in ``PARTS``.
     """
-    timed = compare(_parts(cell, T, D, H, B, dtype), repeat=repeat, min_time=0.02)
+    with limited(get_cell(cell).parameter_count(D, H) * B):     # the parts on the loops' threads
+        timed = compare(_parts(cell, T, D, H, B, dtype), repeat=repeat, min_time=0.02)
     out = {k: t.median for k, t in timed.items()}
     out["element-wise"] = out["whole"] - sum(out[k] for k in PARTS if k != "element-wise")
     return {k: out[k] for k in ("whole",) + PARTS}
