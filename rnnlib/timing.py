@@ -2,7 +2,9 @@
 
 Honest timing on a shared machine means: warm up first, repeat many times, report the
 *median* (robust to the occasional slow run) with the spread, and compare alternatives by
-*interleaving* their repeats so that a slow phase of the machine hits all of them alike.
+*interleaving* their repeats so that a slow phase of the machine hits all of them alike. And
+on a busy machine, where every call is slower: stop after a time budget, and say that the
+machine was busy (``busy_note``), since such times are not a quiet machine's.
 The book's cost chapter and the benchmarks in ``benchmarks/`` use these functions; what they
 time (the cells against the lectures' code and against PyTorch) is ``rnnlib.comparisons``.
 """
@@ -17,7 +19,8 @@ import numpy as np
 
 from . import threads
 
-__all__ = ["Timing", "time_call", "compare", "paired_ratios", "busy_note", "sweep", "fit_line", "machine_info", "peak_memory"]
+__all__ = ["Timing", "time_call", "compare", "paired_ratios", "busy_note", "sweep", "fit_line", "machine_info",
+           "peak_memory"]
 
 
 @dataclass
