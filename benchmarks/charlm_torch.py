@@ -17,21 +17,20 @@
    clipping, Adam; no dropout) at the command line's default size, float64 and float32, against PyTorch's
    fastest CPU path: ``nn.GRU`` / ``nn.LSTM`` with an ``nn.Linear`` output layer and
    ``cross_entropy``. numpy's BLAS and PyTorch run with the same number of threads
-   (``torch.set_num_threads`` set to ``OPENBLAS_NUM_THREADS``, or the CPU count). Steps are
+   (``torch.set_num_threads`` given what ``rnnlib.threads`` chooses: the idle cores). Steps are
    interleaved and the median taken.
 
 Writes ``benchmarks/reports/charlm.md``.
 """
 
 import argparse
-import os
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from rnnlib import CELLS, charlm, lm, text
+from rnnlib import CELLS, charlm, lm, text, threads
 from rnnlib.cells.rnn import TRAINED_ACTIVATION
 from rnnlib.optim import Adam, clip_by_global_norm
 
@@ -41,7 +40,8 @@ REPORT = Path(__file__).resolve().parent / "reports"
 def _torch():
     import torch
 
-    torch.set_num_threads(int(os.environ.get("OPENBLAS_NUM_THREADS", os.cpu_count())))
+    # the BLAS threads rnnlib's products get at the default size, far above threads.PAYS
+    torch.set_num_threads(threads.threads_for(threads.PAYS))
     return torch
 
 
