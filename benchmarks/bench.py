@@ -315,7 +315,7 @@ def busy_machine():
         fns = _thread_variants(T, D, H, B)
         timed = timing.compare({k: fns[k] for k in (ONE, "pause 1", TWO, "pause 2")}, repeat=7, min_time=0.05,
                                budget=None)
-        work = _gru_work(T, D, H, B)
+        work = rnnlib.CELLS["gru"].step_work(D, H, B)
         rows.append((f"D={D}, H={H}, B={B}", f"{work:,}", "yes" if work >= threads.PAYS else "no",
                      f"{timed[ONE].median * 1e3:.2f}", f"{timed[TWO].median * 1e3:.2f}",
                      f"{timed[ONE].median / timed[TWO].median:.2f}"))
@@ -324,10 +324,6 @@ def busy_machine():
                   ("size", "multiply-adds per step", "two threads allowed", ONE, TWO, "one / two"), rows)
     print(timing.busy_note(timed))
     return text + "\n" + timing.busy_note(timed) + "\n"
-
-
-def _gru_work(T, D, H, B):
-    return rnnlib.CELLS["gru"].parameter_count(D, H) * B
 
 
 SECTIONS = (lecture_size, against_torch, scaling, roofline, grid_against_torch, fast_paths, busy_machine)

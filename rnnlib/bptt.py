@@ -122,10 +122,9 @@ def _prepare(cell, weights, X, h_0, activation):
 
 
 def _work(spec, X, state_0):
-    """Multiply-adds of one step's products, B per weight number: what decides the BLAS threads
-    (``rnnlib.threads``)."""
+    """``Cell.step_work`` at the sizes of ``X`` (T, D, B) and the state (H, B)."""
     (_, D, B), H = X.shape, state_0[0].shape[0]
-    return spec.parameter_count(D, H) * B
+    return spec.step_work(D, H, B)
 
 
 def forward(cell, weights, X, h_0, activation=None):

@@ -57,7 +57,7 @@ def scan_vs_forward(cells=None, T=256, D=128, H=16, B=1, repeat=15):
         if step is None:
             raise ValueError(f"the {cell} cell has no lecture_step to time against")
         w, X, h_0 = make_problem(cell, T, D, H, B)
-        work = get_cell(cell).parameter_count(D, H) * B
+        work = get_cell(cell).step_work(D, H, B)
 
         def lecture(step=step, w=w, X=X, h_0=h_0, work=work):   # the BLAS threads rnnlib's loops get
             with limited(work):
@@ -189,7 +189,7 @@ def against_torch(dtypes=(np.float32, np.float64), cells=None, T=256, D=128, H=1
     cells = tuple(CELLS) if cells is None else tuple(cells)
     if torch is not None:
         torch.manual_seed(0)
-        torch.set_num_threads(threads_for(max(get_cell(c).parameter_count(D, H) for c in cells) * B))
+        torch.set_num_threads(threads_for(max(get_cell(c).step_work(D, H, B) for c in cells)))
     pause = lambda: time.sleep(0.15)            # let the other library's threads go idle
     timings = {}
     for dtype in dtypes:

@@ -126,7 +126,7 @@ def breakdown(cell, T, D, H, B, dtype=np.float64, repeat=5):
     dict of str -> float
         ``"whole"`` and every name in ``PARTS``.
     """
-    with limited(get_cell(cell).parameter_count(D, H) * B):     # the parts on the loops' threads
+    with limited(get_cell(cell).step_work(D, H, B)):     # the parts on the loops' threads
         timed = compare(_parts(cell, T, D, H, B, dtype), repeat=repeat, min_time=0.02)
     out = {k: t.median for k, t in timed.items()}
     out["element-wise"] = out["whole"] - sum(out[k] for k in PARTS if k != "element-wise")

@@ -1,11 +1,11 @@
 """BLAS threads only where they pay: how many rnnlib's products get, on this machine, now.
 
 numpy's OpenBLAS starts a thread per core, splits every large matrix product among them and
-waits for the slowest. On a quiet machine that makes a large batch's products up to 1.6 times as
+waits for the slowest. On a quiet machine that makes a large batch's products up to twice as
 fast. When another process holds a core, the thread that shares that core runs at half speed
 and the others wait for it, hundreds of times a second: with one of two cores busy, the GRU's
-forward+backward at T=128, D=H=256, B=64 took 2.6 times as long with two threads as with one,
-and at B=1, H=16 (products far too small to split) 11 times (``benchmarks/bench.py``, section 7).
+forward+backward at T=128, D=H=256, B=64 took 2.4 times as long with two threads as with one,
+and at B=1, H=16 (products far too small to split) 3.5 times (``benchmarks/bench.py``, section 7).
 
 So rnnlib's loops and read-out run inside ``limited(work)``, with ``work`` the multiply-adds of
 one step's products (``threads_for``):

@@ -158,6 +158,11 @@ class Cell:
         and their biases."""
         return sum(int(np.prod(s)) for s in self.shapes(D, H))
 
+    def step_work(self, D, H, B):
+        """Multiply-adds of one step's products over ``B`` columns, about ``B`` per trainable
+        number: what decides how many BLAS threads the products get (``rnnlib.threads``)."""
+        return self.parameter_count(D, H) * B
+
     def initial_weights(self, D, H, rng, scheme="orthogonal", dtype=np.float64):
         """Every weight's initial value, drawn from ``rng`` in the tuple's order (``rnnlib.init_weights``)."""
         return tuple(w.initial(rng, D, H, scheme).astype(dtype) for w in self.layout)
