@@ -28,7 +28,7 @@ COMMANDS = """commands:
              grades.csv, nbgrader's export: a row per assignment and student with the total
                score (late penalty subtracted); an assignment a student did not submit has a
                row with score 0 there, as a submission that earned nothing has
-             grades_by_part.csv (<to>_by_part.csv): the same rows, with a column "submitted"
+             grades_by_part.csv (--to g.csv: g_by_part.csv): the same rows, with a column "submitted"
                ("yes", or "no": not submitted) and a column per graded part with its points
                before any late penalty; a part's cell is empty where the assignment was not
                submitted (and where the part belongs to another assignment). To tell a missing
@@ -44,7 +44,7 @@ def _parser():
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("command", choices=["autograde", "feedback", "export", "all"], help="what to do (below)")
     p.add_argument("assignments", nargs="*", help="assignment names (default: all with a grading spec)")
-    p.add_argument("--course", default=os.getcwd())
+    p.add_argument("--course", default=os.getcwd(), help="the course directory (default: this one)")
     p.add_argument("--student", action="append", help=(
         "grade only this student (repeatable), in the assignments they submitted; a name with "
         "no submission under submitted/ is refused, and nothing is graded"))
@@ -53,12 +53,15 @@ def _parser():
         "run students' code without bubblewrap, with the grader's rights: only for trusted "
         "submissions or machines without bubblewrap"))
     p.add_argument("--to", default="grades.csv", help=(
-        "CSV file for export (default grades.csv); the grades by part go beside it, in "
-        "<to>_by_part.csv (grades_by_part.csv)"))
+        "CSV file for export (default grades.csv); the grades by part go beside it, with "
+        "_by_part added to the name (grades_by_part.csv)"))
     p.add_argument("--report", help="write a JSON report of every graded submission to this file")
-    p.add_argument("--cell-timeout", type=float, default=sandbox.Limits.cell_timeout)
-    p.add_argument("--case-timeout", type=float, default=sandbox.Limits.case_timeout)
-    p.add_argument("--notebook-timeout", type=float, default=sandbox.Limits.notebook_timeout)
+    p.add_argument("--cell-timeout", type=float, default=sandbox.Limits.cell_timeout,
+                   help="seconds one of a submission's code cells may run (default %(default)s)")
+    p.add_argument("--case-timeout", type=float, default=sandbox.Limits.case_timeout,
+                   help="seconds one call of a graded function may run (default %(default)s)")
+    p.add_argument("--notebook-timeout", type=float, default=sandbox.Limits.notebook_timeout,
+                   help="seconds a whole submission may run (default %(default)s)")
     return p
 
 
@@ -154,7 +157,7 @@ def _export(course, to):
 
 def main(argv=None):
     p = _parser()
-    args = p.parse_args(argv)
+    args = p.parse_intermixed_args(argv)    # the assignments may come after the options
     unknown = sorted(set(args.assignments) - set(specs.ASSIGNMENTS))
     if unknown:
         p.error(f"no grading spec for {', '.join(unknown)}; expected one of {', '.join(sorted(specs.ASSIGNMENTS))}")

@@ -1,4 +1,8 @@
-"""BLAS threads only where they pay: how many rnnlib's products get, on this machine, now.
+"""How many threads rnnlib's matrix products use: more than one only where that pays.
+
+Nothing here needs a student's attention: rnnlib chooses for itself. To choose yourself, set
+``OPENBLAS_NUM_THREADS`` before starting Python, or use ``threadpoolctl.threadpool_limits``;
+rnnlib never uses more threads than that.
 
 numpy's OpenBLAS starts a thread per core, splits every large matrix product among them and
 waits for the slowest. On a quiet machine that makes a large batch's products up to twice as
@@ -7,8 +11,8 @@ and the others wait for it, hundreds of times a second: with one of two cores bu
 forward+backward at T=128, D=H=256, B=64 took 2.4 times as long with two threads as with one,
 and at B=1, H=16 (products far too small to split) 3.5 times (``benchmarks/bench.py``, section 7).
 
-So rnnlib's loops and read-out run inside ``limited(work)``, with ``work`` the multiply-adds of
-one step's products (``threads_for``):
+So rnnlib's loops and read-out run inside ``limited(work)``, with ``work`` the multiply-adds
+(one multiplication and one addition) of one step's matrix products (``threads_for``):
 
 - below ``PAYS`` multiply-adds, one thread: splitting so small a product costs more than it
   saves, even on a quiet machine;
@@ -19,7 +23,8 @@ one step's products (``threads_for``):
 A product's last bits can depend on how many threads split it (at some sizes, such as D=65): on
 a busy machine rnnlib's numbers can differ from a quiet machine's in their last bits, as they
 can between two machines. (Splitting the batch into parts, one Python thread each, would keep
-the bits but was slower both quiet and busy: the parts wait for each other's interpreter lock.)
+the bits but was slower both quiet and busy: only one Python thread runs Python code at a time,
+and the parts waited for each other between numpy calls.)
 """
 
 import contextlib

@@ -35,7 +35,7 @@ class Timing:
     idle_cores: float = None
 
     def __str__(self):
-        return f"{self.median * 1e3:.3f} ms (min {self.min * 1e3:.3f}, max {self.max * 1e3:.3f}, n={len(self.times)})"
+        return f"{self.median * 1e3:.3f} ms median (min {self.min * 1e3:.3f}, max {self.max * 1e3:.3f}, n={len(self.times)})"
 
 
 def _calibrate(fn, min_time):
@@ -122,7 +122,8 @@ def busy_note(timings):
     if not idle or min(idle) >= cores - BUSY:
         return ""
     return (f"Measured while other processes kept about {cores - min(idle):.1f} of this machine's {cores} "
-            f"cores busy: on a quiet machine these times are shorter, and the ratios may differ.")
+            f"cores busy: on a quiet machine these times would be shorter, and comparisons may come out "
+            f"otherwise.")
 
 
 def time_call(fn, repeat=15, min_time=0.01, warmup=1, budget=10.0):

@@ -62,3 +62,14 @@ def test_the_help_says_what_the_export_writes(argv):
     text = " ".join(proc.stdout.split())
     assert "grades.csv" in text and "grades_by_part.csv" in text, text
     assert "submitted" in text and "not submitted" in text, text
+
+
+def test_the_assignments_may_come_after_the_options(capsys):
+    """``--student NAME lstm`` names the assignment lstm, as ``lstm --student NAME`` does: an
+    unknown assignment there is refused by name, not as an unrecognised argument."""
+    from rnngrade.__main__ import main
+    for argv in (["export", "--student", "alice", "nosuchassignment"], ["export", "nosuchassignment", "--student", "alice"]):
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and "no grading spec for nosuchassignment" in err, err
