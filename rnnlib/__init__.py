@@ -10,22 +10,24 @@ Pure numpy, column-vector convention (``x_t`` is (D, B), ``h_t`` is (H, B), ``X`
 - ``scan``         unroll a step function over a sequence (the lectures' ``scan``)
 - ``lecture``      the lectures' seed-10 set-up and published numbers
 - ``bptt``         sequence forward and backward (backprop through time)
+- ``deep``         stacked and bidirectional layers of any cell, dropout between layers
 - ``losses``       linear read-out, MSE, softmax cross-entropy
 - ``gradcheck``    numerical gradients and relative errors
 - ``init``, ``optim``, ``train``, ``data``   initialisation, optimisers, training, tasks
 - ``text``, ``lm``, ``ngram``, ``charlm``   language modelling: text to ids, the character
                    model (truncated BPTT, perplexity, sampling), n-gram baselines, the command line
 - ``timing``       honest timing helpers
-- ``threads``      how the loops use the cores: a wide batch in parts, one BLAS thread each
+- ``threads``      how many BLAS threads the loops' products use: more than one only where it pays
 - ``comparisons``  the cells timed against the lectures' code and against PyTorch
 - ``roofline``     FLOPs, the large-GEMM rate and where the time goes
-- ``interop``      PyTorch layout and the row-vector form
+- ``interop``      PyTorch's layout and state dicts (stacks too), and the row-vector form
 - ``grading``      array checks with precise feedback
 """
 
 from .activations import sigmoid, sigmoid_grad_from_output, tanh, tanh_grad_from_output
 from .bptt import Cache, backward, forward, infer, weight_names
 from .cells import CELLS, gru_step, lstm_step, mgu_step, rnn_step
+from .deep import DeepCache, deep_backward, deep_forward
 from .data import ADDING_BASELINE_MSE, adding_problem, noisy_sine
 from .gradcheck import check_gradients, numerical_gradient, relative_error
 from .init import init_readout, init_weights
@@ -43,6 +45,7 @@ __all__ = [
     "rnn_step", "gru_step", "mgu_step", "lstm_step", "CELLS", "scan",
     "lecture_setup", "LECTURE_GRU_X1",
     "forward", "backward", "infer", "Cache", "weight_names",
+    "deep_forward", "deep_backward", "DeepCache",
     "readout_forward", "readout_backward", "mse", "softmax_cross_entropy",
     "numerical_gradient", "relative_error", "check_gradients",
     "init_weights", "init_readout", "SGD", "Adam", "clip_by_global_norm", "clip_elementwise",

@@ -17,6 +17,13 @@ the matrix product, ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``, where the
 ``1 - u``. The two agree only in special cases, so there is no exact weight mapping; compare
 them on cost, not on numbers.
 
+**Stacks.** ``nn.RNN``/``nn.LSTM`` with ``num_layers=L`` and ``bidirectional=True`` name layer
+``l``'s weights ``weight_ih_l{l}`` and so on, and its backward direction's ``weight_ih_l{l}_reverse``;
+their states ``h_0``/``h_n`` (and ``c``) are one (L * directions, B, H) array, layer by layer,
+the forward direction first. ``stack_to_torch``/``stack_from_torch`` and
+``states_to_torch``/``states_from_torch`` move ``rnnlib.deep_forward``'s layers and states to
+and from that form.
+
 **Row-vector form.** One of the source notebooks writes a gate as ``x @ U + h @ W + b`` with
 ``x`` of shape (B, D), ``U`` (D, H), ``W`` (H, H), ``b`` (1, H). It is the same computation
 transposed: ``U = W_in.T``, ``W = W_hid.T``, ``b = b.T``.
@@ -29,7 +36,12 @@ from .cells import lstm, rnn
 from .cells.layout import Matrix
 
 __all__ = ["to_torch_layout", "from_torch_layout", "rnn_to_torch", "rnn_from_torch",
-           "lstm_to_torch", "lstm_from_torch", "to_row_form", "from_row_form"]
+           "lstm_to_torch", "lstm_from_torch", "stack_to_torch", "stack_from_torch",
+           "states_to_torch", "states_from_torch", "to_row_form", "from_row_form"]
+
+#: The cells PyTorch computes exactly, with their one-layer state-dict maps (``nn.GRU`` is
+#: another GRU, and PyTorch has no MGU).
+TORCH_EXACT = {"rnn": (rnn.to_torch, rnn.from_torch), "lstm": (lstm.to_torch, lstm.from_torch)}
 
 
 def _checked(cell, weights):
@@ -97,6 +109,82 @@ def lstm_from_torch(state):
     if W_hh.ndim != 2 or W_hh.shape[0] != 4 * W_hh.shape[1] or W_ih.shape[0] != W_hh.shape[0]:
         raise ValueError(f"weight_hh_l0 must be (4H, H) and weight_ih_l0 (4H, D); got {W_hh.shape} and {W_ih.shape}")
     return lstm.from_torch(state)
+
+
+def _exact(cell):
+    spec = get_cell(cell)
+    if spec.name not in TORCH_EXACT:
+        raise ValueError(f"PyTorch has no module that computes the {spec.name} exactly; "
+                         f"these maps exist for {sorted(TORCH_EXACT)}")
+    return spec, TORCH_EXACT[spec.name]
+
+
+def _suffixes(L, bidirectional):
+    """PyTorch's key suffix for each layer and direction: ``_l0``, ``_l0_reverse``, ``_l1`` ..."""
+    return [[f"_l{l}{d}" for d in (("", "_reverse") if bidirectional else ("",))] for l in range(L)]
+
+
+def stack_to_torch(cell, layers, bidirectional=False):
+    """A stack's layers (``rnnlib.deep_forward``'s ``layers``) -> the state dict (numpy arrays) of
+    ``nn.RNN(nonlinearity="tanh")`` or ``nn.LSTM`` with ``num_layers=len(layers)`` and
+    ``bidirectional``; each second bias is zeros (PyTorch has two where we have one)."""
+    spec, (to_torch, _) = _exact(cell)
+    state = {}
+    for l, (item, suffixes) in enumerate(zip(layers, _suffixes(len(layers), bidirectional))):
+        weights = item if bidirectional else (item,)
+        if len(weights) != len(suffixes):
+            raise ValueError(f"layers[{l}] of a bidirectional stack must be a pair (forward, backward) of weight tuples")
+        for w, suffix in zip(weights, suffixes):
+            one = to_torch(_checked(spec.name, w)[1])
+            state.update({k.replace("_l0", suffix): v for k, v in one.items()})
+    return state
+
+
+def stack_from_torch(cell, state):
+    """The state dict (as numpy) of ``nn.RNN`` or ``nn.LSTM``, any ``num_layers``, either
+    direction count -> ``(layers, bidirectional)`` for ``rnnlib.deep_forward``."""
+    spec, (_, from_torch) = _exact(cell)
+    L = sum(1 for k in state if k.startswith("weight_ih_l") and not k.endswith("_reverse"))
+    bidirectional = "weight_ih_l0_reverse" in state
+    if L == 0:
+        raise ValueError(f"a {spec.name} state dict holds weight_ih_l0 ...; got keys {sorted(state)}")
+    layers = []
+    for l, suffixes in enumerate(_suffixes(L, bidirectional)):
+        per_direction = []
+        for suffix in suffixes:
+            try:
+                one = {k: np.asarray(state[k + suffix]) for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+            except KeyError as exc:
+                raise ValueError(f"the state dict lacks {exc.args[0]} (layer {l} of {L})") from None
+            per_direction.append((lstm_from_torch if spec.name == "lstm" else from_torch)(
+                {k + "_l0": v for k, v in one.items()}))
+        layers.append(tuple(per_direction) if bidirectional else per_direction[0])
+    return layers, bidirectional
+
+
+def states_to_torch(cell, states):
+    """``deep_forward``'s per-layer states -> PyTorch's (L * directions, B, H) ``h`` (and for
+    the LSTM the pair ``(h, c)``), layer by layer, the forward direction first."""
+    spec = get_cell(cell)
+    flat = [s for item in states for s in (item if _is_pair_of_states(spec, item) else (item,))]
+    parts = zip(*(spec.unpack_state(s) for s in flat))
+    stacked = tuple(np.ascontiguousarray(np.stack([np.asarray(p).T for p in part])) for part in parts)
+    return spec.pack_state(stacked)
+
+
+def states_from_torch(cell, state, bidirectional=False):
+    """PyTorch's (L * directions, B, H) ``h`` (or the LSTM's ``(h, c)``) -> the per-layer states
+    of ``rnnlib.deep_forward`` (pairs per layer if ``bidirectional``)."""
+    spec = get_cell(cell)
+    parts = [np.asarray(p) for p in spec.unpack_state(state)]
+    flat = [spec.pack_state([np.ascontiguousarray(p[k].T) for p in parts]) for k in range(parts[0].shape[0])]
+    return [tuple(flat[k:k + 2]) for k in range(0, len(flat), 2)] if bidirectional else flat
+
+
+def _is_pair_of_states(spec, item):
+    """Whether a layer's item is a (forward, backward) pair of states rather than one state."""
+    return isinstance(item, (tuple, list)) and len(item) == 2 and (
+        len(spec.state_names) == 1 or isinstance(item[0], (tuple, list)))
 
 
 def to_row_form(cell, weights):

@@ -16,9 +16,17 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["TEXTS", "load_text", "Vocab", "split_text", "batches", "UNKNOWN"]
+__all__ = ["TEXTS", "load_text", "EncodingError", "Vocab", "split_text", "batches", "UNKNOWN"]
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+def _data_dir():
+    """The shipped data: ``data/`` beside ``rnnlib/`` in a clone of the repository, or the copy a
+    ``pip install .`` puts inside the package (``rnnlib/data``; pyproject.toml maps it)."""
+    here = Path(__file__).resolve().parent
+    beside = here.parent / "data"
+    return beside if (beside / "README.md").is_file() else here / "data"
+
+
+DATA_DIR = _data_dir()
 
 #: The shipped texts, by name: the file in ``data/`` (their source and licence: data/README.md).
 TEXTS = {"time_machine": "time_machine.txt"}
@@ -27,17 +35,43 @@ TEXTS = {"time_machine": "time_machine.txt"}
 UNKNOWN = "\ufffd"
 
 
-def load_text(name):
-    """One of the shipped texts, as a str (``TEXTS`` lists them; no download ever).
+class EncodingError(ValueError):
+    """A text file that its encoding cannot decode."""
+
+
+def load_text(name, encoding="utf-8"):
+    """A shipped text by name, or any text file by path, as a str (no download ever).
 
     Parameters
     ----------
-    name : str
-        A key of ``TEXTS``, e.g. ``"time_machine"`` (H. G. Wells, 1895; 179,693 characters).
+    name : str or path
+        A key of ``TEXTS``, e.g. ``"time_machine"`` (H. G. Wells, 1895; 179,693 characters), or
+        the path of a text file.
+    encoding : str
+        The file's encoding (shipped texts are UTF-8).
+
+    Raises ``ValueError`` naming the file: missing, binary, not in ``encoding`` (an
+    ``EncodingError``), or empty.
     """
-    if name not in TEXTS:
-        raise ValueError(f"unknown text {name!r}; the shipped texts are {sorted(TEXTS)}")
-    return (DATA_DIR / TEXTS[name]).read_text(encoding="utf-8")
+    if str(name) in TEXTS:
+        return (DATA_DIR / TEXTS[str(name)]).read_text(encoding="utf-8")
+    path = Path(name)
+    if not path.is_file():
+        raise ValueError(f"no text {str(name)!r}: not a shipped text ({', '.join(sorted(TEXTS))}) "
+                         f"and not a file" + (" (it is a directory)" if path.is_dir() else ""))
+    data = path.read_bytes()
+    if b"\0" in data[:65536]:
+        raise ValueError(f"{path} looks like a binary file (it holds NUL bytes), not text")
+    try:
+        text = data.decode(encoding)
+    except LookupError:
+        raise ValueError(f"unknown encoding {encoding!r} (try utf-8, latin-1 or cp1252)") from None
+    except UnicodeDecodeError as exc:
+        raise EncodingError(f"{path} is not {encoding} text: byte 0x{data[exc.start]:02x} at position "
+                            f"{exc.start} cannot be decoded") from None
+    if not text:
+        raise ValueError(f"{path} is empty")
+    return text
 
 
 class Vocab:
@@ -94,11 +128,17 @@ class Vocab:
         return "".join(self.chars[i] for i in ids)
 
 
+#: How far ``split_text`` moves a cut forward to reach a line break or a space.
+SHIFT = 1000
+
+
 def split_text(text, fractions=(0.9, 0.05, 0.05)):
     """Cut a text into train, validation and test pieces, in that order, without overlap.
 
     Each piece is contiguous (a model sees no sentence of the held-out text while training),
-    and each cut is moved forward to the next line break so that no word is split across pieces.
+    and each cut is moved forward to the next line break, or where there is none within
+    ``SHIFT`` characters (a text in long lines) to the next space, so that no word is split
+    across pieces.
 
     Parameters
     ----------
@@ -114,8 +154,9 @@ def split_text(text, fractions=(0.9, 0.05, 0.05)):
         raise ValueError(f"fractions must be three positive numbers summing to 1; got {fractions}")
     cuts = []
     for f in np.cumsum(fractions)[:2]:
-        at = text.find("\n", int(f * len(text)))
-        cuts.append(len(text) if at < 0 else at + 1)
+        at = int(f * len(text))
+        ends = (text.find(sep, at, at + SHIFT) for sep in ("\n", " "))
+        cuts.append(next((end + 1 for end in ends if end >= 0), at))
     return text[:cuts[0]], text[cuts[0]:cuts[1]], text[cuts[1]:]
 
 

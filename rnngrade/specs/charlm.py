@@ -340,9 +340,9 @@ def build(secret=None):
         NAME, "charlm.ipynb",
         [_softmax_part(secret), _clip_part(secret), _sample_part(secret), _train_part(secret)],
         skip_cells=frozenset({"gradcheck", "training", "writing"}),
-        # the model's pieces that train_step builds on stay; the loss, the clipping, the sampling
+        # the model's pieces that train_step builds on stay (the layers, deep, under lm); the loss, the clipping, the sampling
         # and rnnlib's own training step (the answers) go
-        keep_in_rnnlib=frozenset({"activations", "cells", "bptt", "lm", "losses.readout_forward",
+        keep_in_rnnlib=frozenset({"activations", "cells", "bptt", "deep", "lm", "losses.readout_forward",
                                   "losses.readout_backward"}),
         stub_in_rnnlib=frozenset({"optim.clip_by_global_norm", "optim.global_norm", "lm.lm_loss_and_grads",
                                   "lm.lm_perplexity", "lm.next_char_id", "lm.sample"}))

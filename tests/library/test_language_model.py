@@ -206,6 +206,46 @@ def test_gradient_check_with_dropout(cell):
         lm.lm_forward(cell, params, X, state, dropout=1)
 
 
+@pytest.mark.parametrize("cell", list(rnnlib.CELLS))
+def test_a_two_layer_model_gradient_check_with_dropout_between_layers(cell):
+    """Two layers, an embedding, dropout between the layers and before the output layer (the mask
+    fixed by re-seeding), a nonzero carried state per layer: every parameter's gradient."""
+    V, H, T, B = 6, 4, 4, 3
+    params = lm.init_lm(cell, V, H, 3, seed=2, layers=2)
+    assert list(params) == list(lm.param_names(cell, True, 2)) and lm.count_layers(cell, params) == 2
+    assert params[lm.param_names(cell, True, 2)[1]].shape == (H, H + 3)            # layer 0 reads D = 3
+    assert params[f"{rnnlib.CELLS[cell].weight_names[0]}_l1"].shape == (H, 2 * H)   # layer 1 reads H
+    rng = np.random.default_rng(6)
+    X, Y = rng.integers(0, V, size=(T, B)), rng.integers(0, V, size=(T, B))
+    spec = rnnlib.CELLS[cell]
+    state = [spec.pack_state([0.3 * rng.standard_normal((H, B)) for _ in spec.state_names]) for _ in range(2)]
+    run = lambda p: lm.lm_loss_and_grads(cell, p, X, Y, state, dropout=0.3, rng=np.random.default_rng(7))
+    _, cache = lm.lm_forward(cell, params, X, state, dropout=0.3, rng=np.random.default_rng(7))
+    assert cache.stack.masks[1] is not None and cache.keep is not None
+    _, grads, carried = run(params)
+    assert isinstance(carried, list) and len(carried) == 2
+    for name in params:
+        num = rnnlib.numerical_gradient(lambda a: run({**params, name: a})[0], params[name].copy())
+        assert rnnlib.relative_error(grads[name], num) < 1e-6, name
+
+
+def test_a_two_layer_model_samples_and_scores_as_its_forward_pass(corpus):
+    """Perplexity (inference, layer by layer) and sampling (one step up the stack at a time) run
+    the same numbers as lm_forward: checked on the likeliest character at each step."""
+    vocab, train_ids = corpus[0], corpus[1]
+    params = lm.init_lm("lstm", len(vocab), 8, 4, seed=0, layers=2)
+    ids = train_ids[:200]
+    logits, _ = lm.lm_forward("lstm", params, ids[:-1, None], lm.zero_state("lstm", 8, 1, layers=2))
+    nats = -np.mean([logits[t, :, 0][ids[t + 1]] - np.log(np.exp(logits[t, :, 0]).sum()) for t in range(199)])
+    assert abs(lm.lm_perplexity("lstm", params, ids, streams=1) - np.exp(nats)) < 1e-10 * np.exp(nats)
+    greedy = lm.sample("lstm", params, vocab, vocab.decode(ids[:1]), 20, temperature=0)
+    text_ids = vocab.encode(greedy)
+    logits, _ = lm.lm_forward("lstm", params, text_ids[:-1, None], lm.zero_state("lstm", 8, 1, layers=2))
+    assert list(text_ids[1:]) == list(np.argmax(logits[:, :, 0], axis=1))
+    with pytest.raises(ValueError, match="the state of a 2-layer model is a list of 2 states"):
+        lm.lm_forward("lstm", params, ids[:5, None], lm.zero_state("lstm", 8, 1))
+
+
 @pytest.mark.parametrize("cell", ["gru", "lstm"])
 def test_truncated_bptt_carries_the_state_and_detaches_it(cell):
     """Two chunks with the carried state compute what one long forward pass computes; and the

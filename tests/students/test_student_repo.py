@@ -8,6 +8,7 @@ Playwright): open assignment 1, write a sigmoid with a realistic mistake, run th
 what the visible check says.
 """
 
+import json
 import os
 import re
 import shutil
@@ -245,6 +246,19 @@ def lab(student_clone, student_env, tmp_path):
             server.wait()
 
 
+def _kernels(base, token):
+    """The server's kernels and what each is doing (``idle``, ``busy``, ``starting`` ...)."""
+    with urllib.request.urlopen(f"{base}/api/kernels?token={token}", timeout=10) as answer:
+        return [(k["name"], k["execution_state"]) for k in json.load(answer)]
+
+
+def _wait_for_idle_kernel(base, token, seconds):
+    deadline = time.monotonic() + seconds
+    while not (kernels := _kernels(base, token)) or any(state != "idle" for _, state in kernels):
+        assert time.monotonic() < deadline, f"no idle kernel after {seconds} s: {kernels}"
+        time.sleep(0.5)
+
+
 def test_a_student_runs_assignment_1_in_jupyterlab(student_clone, lab, chromium_browser, tmp_path):
     base, token, log = lab
     nb = nbformat.read(student_clone / "assignments" / "forward_and_scan" / "forward_and_scan.ipynb", as_version=4)
@@ -276,17 +290,22 @@ def test_a_student_runs_assignment_1_in_jupyterlab(student_clone, lab, chromium_
         page.keyboard.press("Control+a")
         page.keyboard.insert_text(planted)                                   # as pasted: no auto-indent
         assert editor.inner_text() == planted
+        # Beside the clone's own tests both cores are busy: the kernel may take a while to start,
+        # and Run All waits for it. The bounds are generous; a pass takes about ten seconds.
+        _wait_for_idle_kernel(base, token, seconds=240)
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
         page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
         error = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]',
                              has_text="AssertionError").first
-        error.wait_for(timeout=120_000)
+        error.wait_for(timeout=240_000)
         shown = " ".join(error.inner_text().split())
         assert f"AssertionError: {' '.join(expected.split())}" in shown, shown
         assert f"File {student_clone}/rnnlib/grading.py" in shown, shown          # the clone's rnnlib, in the students' kernel
     except Exception:
         page.screenshot(path=tmp_path / "jupyterlab.png")
-        print(f"screenshot: {tmp_path / 'jupyterlab.png'}\nJupyterLab's log:\n{log.read_text()[-3000:]}")
+        prompts = page.locator(".jp-InputPrompt").all_inner_texts()
+        print(f"screenshot: {tmp_path / 'jupyterlab.png'}\nkernels: {_kernels(base, token)}\n"
+              f"input prompts: {prompts}\nJupyterLab's log:\n{log.read_text()[-3000:]}")
         raise
     finally:
         page.close()
