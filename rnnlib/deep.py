@@ -164,23 +164,14 @@ def deep_forward(cell, layers, X, states_0=None, bidirectional=False, dropout=0.
         masks.append(mask)
         outputs, layer_caches = [], []
         for direction, w, s in zip(DIRECTIONS, weights, states):
-            where = f"layers[{l}]" + (f" ({direction} direction)" if bidirectional else "")
-            _check_input_size(spec, w, Y.shape[1], l, bidirectional, where)
-            D, H = spec.sizes(w)
-            if s is None:
-                s = spec.zero_state(H, Y.shape[2], np.result_type(Y, *w))
-            else:
-                try:
-                    spec.check_state(s, suffix="_0")
-                except ValueError as exc:
-                    raise ValueError(f"states_0[{l}]" + where[len(f"layers[{l}]"):] + f": {exc}"
-                                     + (" (a bidirectional layer's state is a pair: (forward state, backward state))"
-                                        if bidirectional else "")) from None
+            where = f"[{l}]" + (f" ({direction} direction)" if bidirectional else "")
+            H = _check_input_size(spec, w, Y.shape[1], l, bidirectional, "layers" + where)
+            s = _initial_state(spec, s, H, Y, w, bidirectional, "states_0" + where)
             inputs = Y if direction == "forward" else np.ascontiguousarray(Y[::-1])
             try:
                 hs, c = forward(spec, w, inputs, s, activation)
             except ValueError as exc:
-                raise ValueError(f"{where}: {exc}") from None
+                raise ValueError(f"layers{where}: {exc}") from None
             outputs.append(hs if direction == "forward" else hs[::-1])
             layer_caches.append(c)
         Y = outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=1)
@@ -189,17 +180,31 @@ def deep_forward(cell, layers, X, states_0=None, bidirectional=False, dropout=0.
 
 
 def _check_input_size(spec, weights, D, l, bidirectional, where):
-    """A layer's weights must read the ``D`` rows below it; say which layer and what shape if not."""
-    k, first = next((k, w) for k, w in enumerate(spec.layout) if isinstance(w, (Matrix, InputMatrix)))
+    """A layer's weights must read the ``D`` rows below it; say which layer and what shape if not.
+    Returns the layer's ``H``."""
     try:
         D_w, H = spec.sizes(weights)
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from None
     if D_w != D:
+        k, first = next((k, w) for k, w in enumerate(spec.layout) if isinstance(w, (Matrix, InputMatrix)))
         below = "X's D" if l == 0 else f"the {'2H' if bidirectional else 'H'} outputs of layer {l - 1}"
         raise ValueError(f"{where}: {first.name} has shape {np.shape(weights[k])}, which reads {D_w} inputs; "
                          f"layer {l} reads {below} = {D}, so expected {first.shape(D, H)} = {first.shape_text} "
                          f"with H = {H}, D = {D}")
+    return H
+
+
+def _initial_state(spec, state, H, Y, weights, bidirectional, where):
+    """The state a direction starts from: zeros for None, else ``state`` once it is checked."""
+    if state is None:
+        return spec.zero_state(H, Y.shape[2], np.result_type(Y, *weights))
+    try:
+        spec.check_state(state, suffix="_0")
+    except ValueError as exc:
+        pair = " (a bidirectional layer's state is a pair: (forward state, backward state))" if bidirectional else ""
+        raise ValueError(f"{where}: {exc}{pair}") from None
+    return state
 
 
 def deep_backward(dY, cache, dstates_T=None):
