@@ -11,6 +11,7 @@ time (the cells against the lectures' code and against PyTorch) is ``rnnlib.comp
 
 import os
 import platform
+import textwrap
 import time
 import tracemalloc
 from dataclasses import dataclass
@@ -111,19 +112,21 @@ def paired_ratios(a, b):
 BUSY = 0.25
 
 
-def busy_note(timings):
+def busy_note(timings, width=70):
     """What a report says of a measurement made on a busy machine: a sentence when other
     processes kept more than ``BUSY`` of a core busy while any of ``timings`` (Timings,
     or a dict of them) was measured, else "". Times and ratios measured so are not a quiet
-    machine's."""
+    machine's. The sentence is wrapped to lines of at most ``width`` characters (the book's
+    output column), or kept on one line if ``width`` is None."""
     timings = list(timings.values()) if isinstance(timings, dict) else list(timings)
     idle = [t.idle_cores for t in timings if t.idle_cores is not None]
     cores = threads.usable_cores()
     if not idle or min(idle) >= cores - BUSY:
         return ""
-    return (f"Measured while other processes kept about {cores - min(idle):.1f} of this machine's {cores} "
+    note = (f"Measured while other processes kept about {cores - min(idle):.1f} of this machine's {cores} "
             f"cores busy: on a quiet machine these times would be shorter, and comparisons may come out "
             f"otherwise.")
+    return note if width is None else textwrap.fill(note, width)
 
 
 def time_call(fn, repeat=15, min_time=0.01, warmup=1, budget=10.0):

@@ -6,6 +6,8 @@ Keeps the configuration, the vocabulary, the step count and the training history
 weights in float32 and drops Adam's moments and the carried state (the book samples from the
 model and measures it; it does not resume it). A shipped checkpoint still loads with
 ``rnnlib.charlm.load_checkpoint`` (resuming it would restart Adam's moments).
+
+Other tools import ``ship`` (``tools/train_depth_models.py``).
 """
 
 import sys
@@ -16,11 +18,22 @@ from rnnlib.charlm import Model, load_checkpoint, save_checkpoint
 from rnnlib.optim import Adam
 
 
-def main(src, dest):
+def slim(model):
+    """``model`` as it is shipped: float32 weights, a fresh optimiser, no carried state."""
+    return Model(model.config, model.vocab, {k: v.astype(np.float32) for k, v in model.params.items()},
+                 model.step, model.history, Adam(model.config.lr), model.position, None, model.text_sha256,
+                 model.test_ppl)
+
+
+def ship(src, dest):
+    """Write the slimmed checkpoint ``src`` to ``dest``; return the model as read from ``src``."""
     model = load_checkpoint(src)
-    slim = Model(model.config, model.vocab, {k: v.astype(np.float32) for k, v in model.params.items()},
-                 model.step, model.history, Adam(model.config.lr), model.position, None)
-    save_checkpoint(slim, dest)
+    save_checkpoint(slim(model), dest)
+    return model
+
+
+def main(src, dest):
+    model = ship(src, dest)
     print(f"{dest}: {model.config.cell} H={model.config.hidden}, step {model.step}, "
           f"validation perplexity {model.history['valid_ppl'][-1]:.3f}")
 

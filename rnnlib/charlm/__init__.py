@@ -304,8 +304,8 @@ def train_charlm(config, out=None, resume=None, progress=True, say=None):
 
     Returns
     -------
-    Model, with ``test_ppl`` set (None if there was nothing to do). Raises ``Interrupted`` after
-    saving, on Ctrl-C or SIGTERM.
+    Model, with ``test_ppl`` set (the checkpoint's, if there was nothing to do). Raises
+    ``Interrupted`` after saving, on Ctrl-C or SIGTERM.
     """
     from tqdm.auto import tqdm
 
@@ -390,11 +390,12 @@ def train_charlm(config, out=None, resume=None, progress=True, say=None):
                     model.history[key].append(v)
                 losses = []
                 bar.set_postfix(loss=f"{model.history['loss'][-1]:.3f}", valid_ppl=f"{ppl:.2f}")
+                if model.step == config.steps:             # the end: the test text, once, saved with the rest
+                    model.test_ppl = _perplexity(config, model.params, test)
                 keep(out)
                 if out is not None and model.best[0] == model.step:
                     save_checkpoint(model, best_path(out))
     bar.close()
-    model.test_ppl = _perplexity(config, model.params, test)
     return model
 
 

@@ -66,15 +66,13 @@ def _parser():
 def _train(args):
     given = {f.name: getattr(args, f.name) for f in fields(Config) if getattr(args, f.name) is not None}
     out = args.out or args.resume or "model.npz"
-    if args.resume is None:
-        config = Config(**given).check()
-    else:
-        load_checkpoint(args.resume)                    # a bad checkpoint is named before anything else
-        config = given
+    # the settings, a resumed checkpoint and --out, checked before anything is read or trained
+    config = given if args.resume else Config(**given).check()
+    before = load_checkpoint(args.resume).step if args.resume else 0
     check_out(out)
     say = lambda line: print(line, file=sys.stderr)
     model = train_charlm(config, out=out, resume=args.resume, progress=not args.quiet, say=say)
-    if model.test_ppl is None:                          # nothing to do (already said)
+    if model.step == before:                            # nothing to do (already said)
         return
     h, (best_step, best_ppl) = model.history, model.best
     print(f"step {model.step}: validation perplexity {h['valid_ppl'][-1]:.3f}, "

@@ -109,6 +109,7 @@ def test_trains_samples_and_resumes_on_ones_own_text(own_text, tmp_path):
     assert _files(out.parent) == ["m.best.npz", "m.npz"]                   # the best beside the last, no temp file
     model = charlm.load_checkpoint(out)
     assert model.config.layers == 2 and model.config.text == str(own_text) and model.params["W_y"].dtype == np.float32
+    assert f"test perplexity {model.test_ppl:.3f}" in r.stdout                 # printed, and kept with the model
     assert set(model.vocab.chars[1:]) == set(own_text.read_text()) - {"\n"} | {"\n"} & set(model.vocab.chars)
     # sampling needs the checkpoint alone; resuming needs the same text, named again if it moved
     moved = own_text.rename(tmp_path / "moved.txt")

@@ -103,8 +103,10 @@ def test_a_busy_measurement_says_so():
     busy = timing.Timing(1.0, 1.0, 1.0, [1.0], idle_cores=cores - 1.0)
     assert timing.busy_note({"a": quiet}) == ""
     assert timing.busy_note([quiet, timing.Timing(1.0, 1.0, 1.0, [1.0])]) == ""
-    note = timing.busy_note({"a": quiet, "b": busy})
-    assert f"about 1.0 of this machine's {cores} cores busy" in note
+    note = timing.busy_note({"a": quiet, "b": busy}, width=None)
+    assert f"about 1.0 of this machine's {cores} cores busy" in note and "\n" not in note
+    wrapped = timing.busy_note({"a": quiet, "b": busy})               # as the book prints it
+    assert max(map(len, wrapped.split("\n"))) <= 70 and " ".join(wrapped.split()) == note
 
 
 @TWO_CORES
