@@ -96,6 +96,18 @@ def _directions(item, bidirectional, what):
     return tuple(item)
 
 
+def _layer_weights(item, bidirectional, l):
+    """A layer's weights as a tuple per direction, with the two mix-ups of structure named."""
+    pair = isinstance(item, (tuple, list)) and len(item) == 2
+    if not bidirectional and pair and all(isinstance(w, (tuple, list)) for w in item):
+        raise ValueError(f"layers[{l}] is a pair of weight tuples, as a bidirectional layer's; "
+                         "pass bidirectional=True")
+    if bidirectional and pair and not all(isinstance(w, (tuple, list)) for w in item):
+        raise ValueError(f"layers[{l}] of a bidirectional layer must be a pair of weight tuples "
+                         "(forward weights, backward weights); got a pair of arrays")
+    return _directions(item, bidirectional, f"layers[{l}]")
+
+
 def _per_layer_list(items, L, name, structure):
     if items is None:
         return [None] * L
@@ -145,9 +157,12 @@ def deep_forward(cell, layers, X, states_0=None, bidirectional=False, dropout=0.
     """
     spec = get_cell(cell)
     _check_dropout(dropout)
+    one = f"one {spec.name} weight tuple per layer (a pair of them per layer if bidirectional)"
     if not isinstance(layers, (list, tuple)) or not layers:
-        raise ValueError(f"layers must be a non-empty list, one {spec.name} weight tuple per layer "
-                         f"(a pair of them per layer if bidirectional); got {type(layers).__name__}")
+        raise ValueError(f"layers must be a non-empty list, {one}; got {type(layers).__name__}")
+    if isinstance(layers[0], np.ndarray):
+        raise ValueError(f"layers must be a list, {one}; got a tuple of arrays, one layer's weights: "
+                         "for one layer pass [weights]")
     L = len(layers)
     states_0 = _per_layer_list(states_0, L, "states_0", _state_structure(spec, bidirectional))
     Y = as_float_array(X, "X", 3, "(T, D, B)")
@@ -155,7 +170,7 @@ def deep_forward(cell, layers, X, states_0=None, bidirectional=False, dropout=0.
         rng = np.random.default_rng()
     caches, masks = [], []
     for l, (item, state) in enumerate(zip(layers, states_0)):
-        weights = _directions(item, bidirectional, f"layers[{l}]")
+        weights = _layer_weights(item, bidirectional, l)
         states = (None,) * len(weights) if state is None else _directions(state, bidirectional, f"states_0[{l}]")
         mask = None
         if l > 0 and dropout:
@@ -200,10 +215,13 @@ def _initial_state(spec, state, H, Y, weights, bidirectional, where):
     if state is None:
         return spec.zero_state(H, Y.shape[2], np.result_type(Y, *weights))
     try:
-        spec.check_state(state, suffix="_0")
+        parts = spec.check_state(state, suffix="_0")
     except ValueError as exc:
         pair = " (a bidirectional layer's state is a pair: (forward state, backward state))" if bidirectional else ""
         raise ValueError(f"{where}: {exc}{pair}") from None
+    if parts[0].shape != (H, Y.shape[2]):
+        raise ValueError(f"{where}: h_0 has shape {parts[0].shape}, expected {(H, Y.shape[2])} = (H, B): "
+                         f"this layer's weights have H = {H} and the sequence B = {Y.shape[2]}")
     return state
 
 

@@ -167,7 +167,11 @@ def states_to_torch(cell, states):
     the LSTM the pair ``(h, c)``), layer by layer, the forward direction first."""
     spec = get_cell(cell)
     flat = [s for item in states for s in (item if _is_pair_of_states(spec, item) else (item,))]
-    parts = zip(*(spec.unpack_state(s) for s in flat))
+    checked = [spec.check_state(s) for s in flat]
+    if len({c[0].shape for c in checked}) > 1:
+        raise ValueError(f"every layer's state must have one shape (H, B) for PyTorch; got "
+                         f"{sorted({c[0].shape for c in checked})}")
+    parts = zip(*checked)
     stacked = tuple(np.ascontiguousarray(np.stack([np.asarray(p).T for p in part])) for part in parts)
     return spec.pack_state(stacked)
 

@@ -306,7 +306,8 @@ def lm_perplexity(cell, params, ids, streams=16, activation=TRAINED_ACTIVATION):
         hs = infer(cell, weights, hs, get_cell(cell).zero_state(W_y.shape[1], streams, W_y.dtype),
                    return_sequence=True, activation=activation)
     loss, _ = softmax_cross_entropy(W_y @ hs + b_y, Y_ids)
-    return float(np.exp(loss))
+    with np.errstate(over="ignore"):                  # a diverged model's perplexity is inf, said so
+        return float(np.exp(loss))
 
 
 def next_char_id(logits, temperature=1.0, top_k=None, u=None, rng=None):

@@ -55,22 +55,27 @@ def load_text(name, encoding="utf-8"):
     """
     if str(name) in TEXTS:
         return (DATA_DIR / TEXTS[str(name)]).read_text(encoding="utf-8")
+    if not str(name):
+        raise ValueError(f"no text named: give a text file or a shipped text ({', '.join(sorted(TEXTS))})")
     path = Path(name)
     if not path.is_file():
         raise ValueError(f"no text {str(name)!r}: not a shipped text ({', '.join(sorted(TEXTS))}) "
                          f"and not a file" + (" (it is a directory)" if path.is_dir() else ""))
     data = path.read_bytes()
-    if b"\0" in data[:65536]:
-        raise ValueError(f"{path} looks like a binary file (it holds NUL bytes), not text")
     try:
         text = data.decode(encoding)
     except LookupError:
         raise ValueError(f"unknown encoding {encoding!r} (try utf-8, latin-1 or cp1252)") from None
     except UnicodeDecodeError as exc:
+        if b"\0" in data:
+            raise EncodingError(f"{path} looks like a binary file (it holds NUL bytes), not {encoding} text, "
+                                "or like text in an encoding such as UTF-16") from None
         raise EncodingError(f"{path} is not {encoding} text: byte 0x{data[exc.start]:02x} at position "
                             f"{exc.start} cannot be decoded") from None
     if not text:
         raise ValueError(f"{path} is empty")
+    if "\0" in text:                    # decoded as it says (UTF-16 text has none): not text
+        raise ValueError(f"{path} looks like a binary file (it holds NUL characters), not {encoding} text")
     return text
 
 

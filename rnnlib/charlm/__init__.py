@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import signal
+import sys
 import tempfile
 import threading
 import zipfile
@@ -43,6 +44,8 @@ FORMAT = "rnnlib.charlm/1"
 DTYPES = ("float64", "float32")
 #: Perplexity reads the held-out text in at most this many streams side by side.
 STREAMS = 16
+#: A training loss this many times that of uniform guessing (log V nats) means the run diverged.
+DIVERGED = 20
 
 
 def _setting(default, help, choices=None):
@@ -81,6 +84,8 @@ class Config:
 
     def check(self):
         """Raise a ``ValueError`` naming the first setting out of range."""
+        if not self.text:
+            raise ValueError(f"--text must name a text file or a shipped text ({', '.join(sorted(TEXTS))})")
         for f in fields(self):
             choices = f.metadata["choices"]
             if choices and getattr(self, f.name) not in choices:
@@ -90,11 +95,12 @@ class Config:
                 raise ValueError(f"--{_flag(name)} must be at least 1; got {getattr(self, name)}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"--dropout must be in [0, 1); got {self.dropout}")
-        if self.embed < 0 or self.decay_after < 0:
-            raise ValueError(f"--embed and --decay-after must be >= 0; got {self.embed} and {self.decay_after}")
+        for name in ("embed", "decay_after", "seed"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"--{_flag(name)} must be >= 0; got {getattr(self, name)}")
         for name in ("lr", "clip", "valid_fraction", "test_fraction"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"--{_flag(name)} must be > 0; got {getattr(self, name)}")
+            if not 0 < getattr(self, name) < np.inf:
+                raise ValueError(f"--{_flag(name)} must be a number > 0; got {getattr(self, name)}")
         if not 0 < self.lr_decay <= 1:
             raise ValueError(f"--lr-decay must be in (0, 1]; got {self.lr_decay}")
         if not self.valid_fraction + self.test_fraction < 0.5:
@@ -137,6 +143,8 @@ class Model:
     state : list, per layer a tuple of (H, B) arrays: the carried state
     text_sha256 : str, the fingerprint of the text trained on (None in older checkpoints)
     test_ppl : float or None, the test perplexity at the end of training
+    pending_losses : list of float, the training losses since the last evaluation (a run
+        interrupted between two evaluations goes on with them)
     """
 
     config: Config
@@ -149,6 +157,7 @@ class Model:
     state: list = None
     text_sha256: str = None
     test_ppl: float = None
+    pending_losses: list = field(default_factory=list)
 
     @property
     def best(self):
@@ -165,32 +174,52 @@ class CheckpointError(ValueError):
 
 
 class Interrupted(KeyboardInterrupt):
-    """Training stopped by Ctrl-C (or SIGTERM) after a whole step; ``model`` is as saved."""
+    """Training stopped by Ctrl-C (SIGINT) or SIGTERM (``signum``) after a whole step; ``model``
+    is as saved to ``saved_to``."""
 
-    def __init__(self, model, saved_to):
+    def __init__(self, model, saved_to, signum=signal.SIGINT):
         super().__init__(f"interrupted at step {model.step}")
-        self.model, self.saved_to = model, saved_to
+        self.model, self.saved_to, self.signum = model, saved_to, signum
 
 
 def best_path(out):
     """Where the best validation checkpoint is kept beside ``out``: ``model.npz`` -> ``model.best.npz``."""
     out = Path(out)
-    return out.with_name(out.stem + ".best" + (out.suffix or ".npz"))
+    return out.with_name(out.stem + ".best" + out.suffix)
 
 
-def check_out(out):
-    """Check before training that ``out`` can be written: an existing, writable folder, and not
-    itself a folder. Raises ``ValueError`` saying which."""
+def check_out(out, text=None):
+    """Check before training that ``out`` and ``best_path(out)`` can be written: an existing,
+    writable folder; neither a folder itself, nor the text trained on, nor a file that is not an
+    rnnlib.charlm checkpoint (an older checkpoint is replaced). Raises ``ValueError`` saying which."""
+    if not str(out):
+        raise ValueError("--out must name a file, e.g. model.npz")
     out = Path(out)
-    folder = out.parent if str(out.parent) else Path(".")
+    folder = out.parent
     if out.is_dir():
         raise ValueError(f"--out {out} is a directory; give a file name, e.g. {out / 'model.npz'}")
     if not folder.is_dir():
         raise ValueError(f"--out {out}: the directory {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ValueError(f"--out {out}: the directory {folder} is not writable")
-    if out.exists() and not os.access(out, os.W_OK):
-        raise ValueError(f"--out {out} exists and is not writable")
+    for path in (out, best_path(out)):
+        if path.is_dir():
+            raise ValueError(f"--out {out}: {path} is a directory; give a file name, e.g. {out / 'model.npz'}")
+        if text is not None and path.exists() and Path(text).exists() and path.samefile(text):
+            raise ValueError(f"--out {out}: {path} is the text to train on; it would be overwritten")
+        if path.exists() and not _is_checkpoint(path):
+            raise ValueError(f"--out {out}: {path} exists and is not an rnnlib.charlm checkpoint; "
+                             "it is not overwritten: choose another name")
+        if path.exists() and not os.access(path, os.W_OK):
+            raise ValueError(f"--out {out}: {path} exists and is not writable")
+
+
+def _is_checkpoint(path):
+    try:
+        with zipfile.ZipFile(path) as z:
+            return "meta.npy" in z.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
 
 
 def read_corpus(config):
@@ -215,6 +244,27 @@ def read_corpus(config):
     return [vocab.encode(p) for p in pieces], vocab, hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def memory_needed(config, V):
+    """Bytes a training step needs, roughly: the parameters five times over (the weights, their
+    gradients, the clipped gradients and Adam's two moments) and what each layer's forward pass
+    keeps for the backward pass (its states, saved gates and pre-activation gradients), plus the
+    logits and their gradient. A rough count, to refuse before training what cannot fit."""
+    spec = CELLS[config.cell]
+    D = config.embed or V
+    n = sum(spec.parameter_count(D if l == 0 else config.hidden, config.hidden) for l in range(config.layers))
+    n += V * config.hidden + V + config.embed * V
+    kept = len(spec.state_names) + len(spec.saved_names) + spec.n_matrices + 2
+    numbers = 5 * n + config.window * config.batch_size * (config.layers * kept * config.hidden + 3 * V)
+    return numbers * np.dtype(config.dtype).itemsize
+
+
+def _physical_memory():
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
 def epoch_batches(ids, config, epoch):
     """The batches of pass ``epoch`` over ``ids``, cut as ``config`` says (random offset and
     order from ``(seed, epoch)``): what ``train_charlm`` reads, for a twin to read the same."""
@@ -230,8 +280,9 @@ def dropout_rng(config, step):
 
 def learning_rate(config, epoch):
     """The learning rate during pass ``epoch`` (from 0): ``lr * lr_decay ** k``, with ``k`` the
-    epochs completed from ``decay_after`` on, as char-rnn decays it at each epoch's end."""
-    return config.lr * config.lr_decay ** max(0, epoch - config.decay_after + 1)
+    passes completed that were at least the ``decay_after``-th (char-rnn decays the rate at the
+    end of each such pass), so the first pass always runs at ``lr``."""
+    return config.lr * config.lr_decay ** max(0, epoch - max(config.decay_after, 1) + 1)
 
 
 def _perplexity(config, params, ids):
@@ -275,6 +326,7 @@ def _stop_requests():
         if asked:
             raise KeyboardInterrupt
         asked.append(signum)
+        print("\nstopping after this step, to save it (Ctrl-C again to stop at once)", file=sys.stderr, flush=True)
 
     before = {s: signal.signal(s, ask) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -310,8 +362,6 @@ def train_charlm(config, out=None, resume=None, progress=True, say=None):
     from tqdm.auto import tqdm
 
     say = say or (lambda line: None)
-    if out is not None:
-        check_out(out)
     if resume is not None:
         model = load_checkpoint(resume)
         changes = asdict(config) if isinstance(config, Config) else dict(config or {})
@@ -324,10 +374,17 @@ def train_charlm(config, out=None, resume=None, progress=True, say=None):
         config = Config(**asdict(config)).check()
         if config.text not in TEXTS:                   # a file: kept by its full path, to resume from anywhere
             config.text = str(Path(config.text).resolve())
+    if out is not None:
+        check_out(out, config.text)
     if resume is not None and "text" not in changes and not (config.text in TEXTS or Path(config.text).is_file()):
         raise ValueError(f"{resume} was trained on {config.text}, which is not there any more; "
                          "give the same text's new place with --text")
     (train, valid, test), vocab, fingerprint = read_corpus(config)
+    needed, have = memory_needed(config, len(vocab)), _physical_memory()
+    if have and needed > have:
+        raise ValueError(f"this model ({config.layers} x {config.hidden} {config.cell}, --embed {config.embed}, "
+                         f"--batch-size {config.batch_size}, --window {config.window}) needs about "
+                         f"{needed / 2**30:.1f} GiB to train, more than this machine's {have / 2**30:.1f} GiB")
     if resume is None:
         dtype = np.dtype(config.dtype)
         params = init_lm(config.cell, len(vocab), config.hidden, config.embed or None, config.seed, dtype,
@@ -339,8 +396,7 @@ def train_charlm(config, out=None, resume=None, progress=True, say=None):
         if vocab.chars != model.vocab.chars:
             raise ValueError(f"{config.text} gives another vocabulary than {resume}'s: not the same text")
         model.config, model.text_sha256 = config, fingerprint
-        for line in said:
-            say(f"resuming {resume}: {line}")
+        say(f"resuming {resume} at step {model.step}" + "".join(f"; {line}" for line in said))
     values = list(model.params.values())
     spec = CELLS[config.cell]
     dtype = values[0].dtype
@@ -351,12 +407,12 @@ def train_charlm(config, out=None, resume=None, progress=True, say=None):
     it = epoch_batches(train, config, epoch)
     for _ in range(done):
         next(it)
-    losses = []
+    losses = list(model.pending_losses)               # since the last evaluation, before an interruption
     bar = tqdm(total=config.steps, initial=model.step, disable=not progress, unit="step",
                desc=f"{config.cell} {config.layers}x{config.hidden}")
 
     def keep(where):
-        model.position = (epoch, done)
+        model.position, model.pending_losses = (epoch, done), list(losses)
         model.state = [spec.unpack_state(s) for s in state]
         if out is not None:
             save_checkpoint(model, where)
@@ -366,7 +422,7 @@ def train_charlm(config, out=None, resume=None, progress=True, say=None):
             if asked:
                 bar.close()
                 keep(out)
-                raise Interrupted(model, out)
+                raise Interrupted(model, out, asked[0])
             try:
                 X, Y = next(it)
             except StopIteration:                          # a new epoch cuts the text afresh
@@ -376,8 +432,13 @@ def train_charlm(config, out=None, resume=None, progress=True, say=None):
             if config.order == "random":
                 state = fresh()                            # unrelated chunks: start each from zero
             model.optimizer.lr = learning_rate(config, epoch)
-            loss, grads, carried = lm_loss_and_grads(config.cell, model.params, X, Y, pack(state),
-                                                     dropout=config.dropout, rng=dropout_rng(config, model.step))
+            with np.errstate(over="ignore", invalid="ignore"):     # a diverging run is stopped below
+                loss, grads, carried = lm_loss_and_grads(config.cell, model.params, X, Y, pack(state),
+                                                         dropout=config.dropout, rng=dropout_rng(config, model.step))
+            if not loss < DIVERGED * np.log(len(vocab)):       # also catches nan
+                raise ValueError(f"training diverged at step {model.step + 1}: the loss is {loss:.3g} nats per "
+                                 f"character; nothing of this step was saved; try a lower --lr (it is "
+                                 f"{model.optimizer.lr:g})")
             state = [carried] if config.layers == 1 else carried
             clipped, _ = clip_by_global_norm(list(grads.values()), config.clip)
             model.optimizer.step(values, clipped)
@@ -412,7 +473,8 @@ def save_checkpoint(model, path):
             arrays[f"state/{l}/{i}"] = s
     meta = {"format": FORMAT, "config": asdict(model.config), "vocab": model.vocab.chars,
             "step": model.step, "history": model.history, "position": list(model.position),
-            "adam_t": opt.t, "text_sha256": model.text_sha256, "test_ppl": model.test_ppl}
+            "adam_t": opt.t, "text_sha256": model.text_sha256, "test_ppl": model.test_ppl,
+            "pending_losses": model.pending_losses}
     arrays["meta"] = np.array(json.dumps(meta))
     folder = os.path.dirname(os.path.abspath(path))
     fd, temporary = tempfile.mkstemp(dir=folder, prefix=".charlm-", suffix=".npz.part")
@@ -460,7 +522,7 @@ def load_checkpoint(path):
         else:
             state = None
         model = Model(config, vocab, params, meta["step"], meta["history"], opt, tuple(meta["position"]), state,
-                      meta.get("text_sha256"), meta.get("test_ppl"))
+                      meta.get("text_sha256"), meta.get("test_ppl"), meta.get("pending_losses", []))
     except CheckpointError:
         raise
     except Exception as exc:                     # a truncated zip, bad JSON, missing keys ...

@@ -1,5 +1,6 @@
 """``python -m rnnlib.charlm``: train, resume, sample, and one-line errors."""
 
+import contextlib
 import re
 import signal
 import subprocess
@@ -48,7 +49,13 @@ def test_train_then_sample_from_the_command_line(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["sample", "{ckpt}", "--temperature", "-0.5"], "--temperature must be >= 0; got -0.5"),
+    (["sample", "{ckpt}", "--temperature", "-0.5"], "--temperature must be a number >= 0; got -0.5"),
+    (["sample", "{ckpt}", "--temperature", "inf"], "--temperature must be a number >= 0; got inf"),
+    (["sample", "{ckpt}", "--seed", "-1"], "--seed must be >= 0; got -1"),
+    (["train", "--lr", "inf"], "--lr must be a number > 0; got inf"),
+    (["train", "--embed", "-1"], "--embed must be >= 0; got -1"),
+    (["train", "--hidden", "100000"], "needs about"),
+    (["train", "--out", ""], "--out must name a file"),
     (["sample", "{dir}/missing.npz"], "no checkpoint at"),
     (["sample", "{dir}/corrupt.npz"], "is not an rnnlib.charlm checkpoint"),
     (["sample", "{ckpt}", "--prime", "Th@#"], "--prime has characters the model never saw: '#@'"),
@@ -129,6 +136,8 @@ def test_trains_samples_and_resumes_on_ones_own_text(own_text, tmp_path):
 def test_learning_rate_decays_by_epoch_as_char_rnn_decays_it():
     config = charlm.Config(lr=0.1, lr_decay=0.5, decay_after=2)
     assert [charlm.learning_rate(config, e) for e in range(5)] == [0.1, 0.1, 0.05, 0.025, 0.0125]
+    at_once = charlm.Config(lr=1.0, lr_decay=0.5, decay_after=0)          # the first pass still at lr
+    assert [charlm.learning_rate(at_once, e) for e in range(3)] == [1.0, 0.5, 0.25]
 
 
 def test_resume_refuses_a_new_model_and_says_what_it_changes(own_text, tmp_path):
@@ -212,7 +221,9 @@ def test_ctrl_c_saves_the_current_step_and_exits_130(own_text, tmp_path):
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    step = int(re.fullmatch(r"interrupted at step (\d+); saved step \1 to (.+)\n", err).group(1))
+    said, last = err.strip("\n").split("\n")
+    assert said == "stopping after this step, to save it (Ctrl-C again to stop at once)"
+    step = int(re.fullmatch(r"interrupted at step (\d+); saved step \1 to (.+)", last).group(1))
     model = charlm.load_checkpoint(out)
     assert model.step == step >= 20 and model.history["step"][-1] <= step
     assert _files(tmp_path) == sorted(["m.npz", "m.best.npz", "texts"])
@@ -239,7 +250,87 @@ def test_every_option_says_what_it_does_and_lists_its_choices():
     assert r.returncode == 0
     flat = " ".join(r.stdout.split())
     for f in charlm.Config.__dataclass_fields__.values():
-        entry = flat.split(f"--{f.name.replace('_', '-')} {f.name.upper()} ", 1)[1]
+        entry = flat.split(f"--{f.name.replace('_', '-')} ", 1)[1].split(" ", 1)[1]     # after the metavar
         assert not entry.startswith("(default"), f.name              # a description before the default
     assert "one of rnn, gru, mgu, lstm" in flat and "one of float64, float32" in flat
+    assert "--cell rnn|gru|mgu|lstm" in flat
     assert "truncated backprop through time" in flat and "char-rnn's seq_length" in flat
+
+
+def test_an_interrupted_run_resumed_is_the_uninterrupted_run_history_too(tmp_path, monkeypatch):
+    """Stopped at step 6, between the evaluations at 4 and 8, then resumed to 12: the weights and the
+    history (whose loss at step 8 averages steps 5 to 8, across the interruption) are those of one run."""
+    whole = charlm.train_charlm(TINY, out=tmp_path / "a.npz", progress=False)
+
+    class StopAfter:                                 # the stop request train_charlm polls once per step
+        def __init__(self, polls):
+            self.polls = polls
+
+        def __bool__(self):
+            self.polls -= 1
+            return self.polls < 0
+
+        def __getitem__(self, i):
+            return signal.SIGTERM
+
+    monkeypatch.setattr(charlm, "_stop_requests", lambda: contextlib.nullcontext(StopAfter(6)))
+    with pytest.raises(charlm.Interrupted) as stopped:
+        charlm.train_charlm(TINY, out=tmp_path / "b.npz", progress=False)
+    assert stopped.value.model.step == 6 and stopped.value.signum == signal.SIGTERM
+    monkeypatch.undo()
+    resumed = charlm.train_charlm({}, out=tmp_path / "b.npz", resume=tmp_path / "b.npz", progress=False)
+    assert resumed.history == whole.history
+    for k in whole.params:
+        np.testing.assert_array_equal(resumed.params[k], whole.params[k])
+
+
+def test_sigterm_saves_too_and_exits_143(own_text, tmp_path):
+    out = tmp_path / "m.npz"
+    proc = subprocess.Popen([sys.executable, "-m", "rnnlib.charlm", "train", "--text", str(own_text), *SMALL,
+                             "--steps", "1000000", "--eval-every", "20", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not out.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.05)
+    proc.terminate()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143 and "saved step" in err.splitlines()[-1], err
+
+
+@pytest.mark.parametrize("case", ["the text itself", "not a checkpoint", "best is a folder"])
+def test_out_never_overwrites_what_is_not_a_checkpoint(own_text, tmp_path, case):
+    out = {"the text itself": own_text, "not a checkpoint": tmp_path / "notes.npz",
+           "best is a folder": tmp_path / "m.npz"}[case]
+    if case == "not a checkpoint":
+        out.write_text("my notes\n")
+    if case == "best is a folder":
+        charlm.best_path(out).mkdir()
+    before = out.read_bytes() if out.is_file() else None
+    r = _run("train", "--text", str(own_text), *SMALL, "--steps", "2", "--out", str(out))
+    message = {"the text itself": "is the text to train on; it would be overwritten",
+               "not a checkpoint": "exists and is not an rnnlib.charlm checkpoint; it is not overwritten",
+               "best is a folder": "m.best.npz is a directory"}[case]
+    assert r.returncode == 2 and message in r.stderr and r.stderr.count("\n") == 1, r.stderr
+    assert (out.read_bytes() if out.is_file() else None) == before
+
+
+def test_a_diverging_run_stops_with_one_line_and_saves_nothing_of_it(own_text, tmp_path):
+    r = _run("train", "--text", str(own_text), *SMALL, "--lr", "1e300", "--steps", "30", "--out", str(tmp_path / "m.npz"))
+    assert r.returncode == 2 and r.stderr.startswith("error: training diverged at step ") and r.stderr.count("\n") == 1
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_other_encodings_and_sampling_without_a_prime(tmp_path):
+    """A UTF-16 file, as --encoding says (it holds NUL bytes, but not NUL characters); a model of
+    a text without 'The ' samples by default from a first character of its own vocabulary."""
+    text = tmp_path / "u16.txt"
+    text.write_text("Привет, мир. Это проверка.\n" * 200, encoding="utf-16")
+    out = tmp_path / "m.npz"
+    r = _run("train", "--text", str(text), "--encoding", "utf-16", *SMALL, "--steps", "2", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    r = _run("sample", str(out), "--length", "25", "--seed", "2")
+    assert r.returncode == 0 and len(r.stdout.rstrip("\n")) == 25, r.stderr
+    assert set(r.stdout.rstrip("\n")) <= set(charlm.load_checkpoint(out).vocab.chars)
+    r = _run("train", "--text", str(text), *SMALL, "--steps", "2", "--out", str(out))      # not UTF-8
+    assert r.returncode == 2 and "say which with --encoding" in r.stderr

@@ -204,3 +204,23 @@ def test_deep_backward_checks_dY_and_the_cache():
         rnnlib.deep_backward(Y[:, :4], cache)
     with pytest.raises(ValueError, match="DeepCache"):
         rnnlib.deep_backward(Y, None)
+
+
+def test_mix_ups_of_structure_are_named():
+    layers, X, states_0, _ = make_stack("gru", L=1, H=4, B=2, bidirectional=True)
+    with pytest.raises(ValueError, match=r"layers\[0\] is a pair of weight tuples.*pass bidirectional=True"):
+        rnnlib.deep_forward("gru", layers, X)
+    with pytest.raises(ValueError, match=r"got a tuple of arrays, one layer's weights: for one layer pass \[weights\]"):
+        rnnlib.deep_forward("gru", layers[0][0], X)
+    rnn_layers, X_rnn, _, _ = make_stack("rnn", L=1)
+    with pytest.raises(ValueError, match=r"must be a pair of weight tuples \(forward weights, backward weights\); "
+                                         r"got a pair of arrays"):
+        rnnlib.deep_forward("rnn", rnn_layers, X_rnn, bidirectional=True)
+    # a state of the wrong size is the state's fault, not the weights'
+    with pytest.raises(ValueError, match=r"states_0\[0\] \(backward direction\): h_0 has shape \(5, 2\), "
+                                         r"expected \(4, 2\) = \(H, B\)"):
+        rnnlib.deep_forward("gru", layers, X, [(states_0[0][0], np.zeros((5, 2)))], bidirectional=True)
+    with pytest.raises(ValueError, match=r"states_0\[0\] \(forward direction\): h_0 has shape \(4, 3\)"):
+        rnnlib.deep_forward("gru", layers, X, [(np.zeros((4, 3)), states_0[0][1])], bidirectional=True)
+    with pytest.raises(ValueError, match=r"every layer's state must have one shape"):
+        interop.states_to_torch("rnn", [np.zeros((4, 2)), np.zeros((5, 2))])
