@@ -63,7 +63,8 @@ def test_train_then_sample_from_the_command_line(tmp_path):
     (["train", "--cell", "transformer"], "--cell must be one of rnn, gru, mgu, lstm; got 'transformer'"),
     (["train", "--hidden", "0"], "--hidden must be at least 1"),
 ])
-def test_bad_arguments_get_one_line_and_no_traceback(tmp_path, capsys, args, message):
+def test_bad_arguments_get_one_line_and_no_traceback(tmp_path, capsys, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)                   # where a mistaken run would write model.npz
     ckpt = tmp_path / "m.npz"
     charlm.train_charlm(replace(TINY, steps=1), out=ckpt, progress=False)
     (tmp_path / "corrupt.npz").write_bytes(ckpt.read_bytes()[:100])          # a truncated download
@@ -71,6 +72,7 @@ def test_bad_arguments_get_one_line_and_no_traceback(tmp_path, capsys, args, mes
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: ") and message in err
     assert err.count("\n") == 1 and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corrupt.npz", "m.best.npz", "m.npz"]     # nothing written
 
 
 def test_the_shipped_checkpoint_is_the_default_run():
