@@ -1,6 +1,7 @@
 """The character language model against a PyTorch twin: same results, and the speed of a step.
 
-    python benchmarks/charlm_torch.py [--steps N] [--cells gru,lstm]      (also run by make bench)
+    python benchmarks/charlm_torch.py [--steps N] [--cells gru,lstm] [--only twin,throughput,charrnn]
+                                                                           (make bench: every section)
 
 1. **Twin run.** The same model trained twice, by ``rnnlib.charlm.train_charlm`` and by PyTorch
    autograd: the same text and batches (``rnnlib.text.batches``, sequential, state carried and
@@ -19,18 +20,30 @@
    ``cross_entropy``. numpy's BLAS and PyTorch run with the same number of threads
    (``torch.set_num_threads`` given what ``rnnlib.threads`` chooses: the idle cores). Steps are
    interleaved and the median taken.
+3. **char-rnn's model**: a 2-layer LSTM at char-rnn's default size (2 x 128, window 50, batch
+   50, one-hot input, no dropout), rnnlib's training step against ``nn.LSTM(num_layers=2)``'s in
+   characters per second, float64 and float32, on a quiet machine and with another process
+   holding one core (as ``benchmarks/bench.py``'s section 7 makes it busy); both libraries with
+   the threads ``rnnlib.threads`` chooses then, each training in its own process, their steps
+   interleaved, the medians compared. First, once, a check that the two compute the same thing
+   at that size: the same weights, one step's loss and gradients within 1e-10 in float64.
 
-Writes ``benchmarks/reports/charlm.md``.
+Writes ``benchmarks/reports/charlm.md``; ``--only`` replaces just its own sections there.
 """
 
 import argparse
+import contextlib
+import itertools
+import multiprocessing
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from rnnlib import CELLS, charlm, lm, text, threads
+from rnnlib import CELLS, charlm, interop, lm, text, threads, timing
 from rnnlib.cells.rnn import TRAINED_ACTIVATION
 from rnnlib.optim import Adam, clip_by_global_norm
 
@@ -130,7 +143,7 @@ def twin_run(torch, config):
     twin = TorchTwin(torch, config.cell, params, torch.float64)
     opt = torch.optim.Adam(twin.params, lr=config.lr, eps=1e-8)
     state, step, epoch = twin.zero_state(config.batch_size), 0, 0
-    shape = (config.num_steps, config.hidden, config.batch_size)
+    shape = (config.window, config.hidden, config.batch_size)
     while step < config.steps:
         for X, Y in charlm.epoch_batches(train, config, epoch):
             # the mask train_charlm draws at this step, from the same generator
@@ -147,7 +160,7 @@ def throughput(torch, config, dtype, repeat=15):
     """Median characters per second of a training step: rnnlib, and PyTorch's fused cell."""
     vocab = text.Vocab.from_text(text.split_text(text.load_text(config.text))[0])
     ids = vocab.encode(text.load_text(config.text))
-    X, Y = next(text.batches(ids, config.batch_size, config.num_steps))
+    X, Y = next(text.batches(ids, config.batch_size, config.window))
     params = {k: v.astype(dtype) for k, v in lm.init_lm(config.cell, len(vocab), config.hidden, None, 0).items()}
     values, adam = list(params.values()), Adam(config.lr)
     state = lm.zero_state(config.cell, config.hidden, config.batch_size, dtype)
@@ -169,38 +182,256 @@ def throughput(torch, config, dtype, repeat=15):
             t0 = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t0)
-    chars = config.batch_size * config.num_steps
+    chars = config.batch_size * config.window
     return {k: chars / float(np.median(v)) for k, v in times.items()}
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=charlm.Config().steps, help="twin run's steps (default: the CLI's)")
-    ap.add_argument("--cells", default="gru,lstm")
-    args = ap.parse_args()
-    torch = _torch()
-    lines = ["# The character language model against PyTorch", "",
-             f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads; numpy {np.__version__}.", ""]
+#: char-rnn's defaults (Karpathy's train.lua): rnn_size, num_layers, seq_length, batch_size,
+#: learning_rate, grad_clip; dropout 0.
+CHARRNN = dict(H=128, layers=2, window=50, batch=50, lr=2e-3, clip=5.0)
+
+
+class CharRNN:
+    """char-rnn's model trained by rnnlib: a stack of LSTMs (``rnnlib.lm``, one-hot input), loss
+    and gradients by ``lm_loss_and_grads``, clipping by global norm, Adam; the state carried from
+    step to step (detached: ``lm_loss_and_grads`` returns plain arrays)."""
+
+    def __init__(self, params, H, B, layers, lr, clip):
+        self.params, self.values, self.adam, self.clip = params, list(params.values()), Adam(lr), clip
+        self.state = lm.zero_state("lstm", H, B, params["W_y"].dtype, layers=layers)
+
+    def loss_and_grads(self, X, Y):
+        loss, grads, self.state = lm.lm_loss_and_grads("lstm", self.params, X, Y, self.state)
+        return loss, grads
+
+    def step(self, X, Y):
+        _, grads = self.loss_and_grads(X, Y)
+        self.adam.step(self.values, clip_by_global_norm(list(grads.values()), self.clip)[0])
+
+
+class TorchCharRNN:
+    """The same model as PyTorch users write it: ``nn.LSTM(V, H, num_layers)`` (both its biases
+    trained, as usual), ``nn.Linear``, ``cross_entropy``, ``clip_grad_norm_``, ``optim.Adam``;
+    its initial weights are ``params`` (``rnnlib.interop.stack_to_torch``), the state carried
+    and detached."""
+
+    def __init__(self, torch, params, layers, lr, clip):
+        self.torch, self.clip = torch, clip
+        self.dtype = torch.float32 if params["W_y"].dtype == np.float32 else torch.float64
+        self.V, H = params["W_y"].shape
+        stack = [tuple(params[f"{n}_l{l}"] for n in CELLS["lstm"].weight_names) for l in range(layers)]
+        tensors = lambda d: {k: torch.tensor(v) for k, v in d.items()}
+        self.lstm = torch.nn.LSTM(self.V, H, num_layers=layers, dtype=self.dtype)
+        self.lstm.load_state_dict(tensors(interop.stack_to_torch("lstm", stack)))
+        self.out = torch.nn.Linear(H, self.V, dtype=self.dtype)
+        self.out.load_state_dict(tensors({"weight": params["W_y"], "bias": params["b_y"][:, 0]}))
+        self.params = list(self.lstm.parameters()) + list(self.out.parameters())
+        self.opt, self.state = torch.optim.Adam(self.params, lr=lr), None     # None: nn.LSTM's zero state
+
+    def loss_and_grads(self, X, Y):
+        F = self.torch.nn.functional
+        hs, state = self.lstm(F.one_hot(self.torch.as_tensor(X), self.V).to(self.dtype), self.state)
+        loss = F.cross_entropy(self.out(hs).reshape(-1, self.V), self.torch.as_tensor(Y).reshape(-1))
+        self.opt.zero_grad()
+        loss.backward()
+        self.state = tuple(s.detach() for s in state)
+        return loss.item()
+
+    def step(self, X, Y):
+        self.loss_and_grads(X, Y)
+        self.torch.nn.utils.clip_grad_norm_(self.params, self.clip)
+        self.opt.step()
+
+
+def charrnn_corpus():
+    """The training text of ``time_machine`` in char-rnn's batches (sequential, as char-rnn reads
+    it), and its vocabulary's size (the one-hot inputs)."""
+    c = CHARRNN
+    (train, _, _), vocab, _ = charlm.read_corpus(charlm.Config(batch_size=c["batch"], window=c["window"]))
+    return list(text.batches(train, c["batch"], c["window"])), len(vocab)
+
+
+def charrnn_model(torch, side, dtype, V, seed=0):
+    """rnnlib's (``side`` "rnnlib") or PyTorch's ("pytorch") char-rnn, from ``init_lm``'s weights."""
+    c = CHARRNN
+    params = lm.init_lm("lstm", V, c["H"], None, seed, dtype, layers=c["layers"])
+    if side == "rnnlib":
+        return CharRNN(params, c["H"], c["batch"], c["layers"], c["lr"], c["clip"])
+    return TorchCharRNN(torch, params, c["layers"], c["lr"], c["clip"])
+
+
+def charrnn_check(torch):
+    """Whether the two compute the same thing at this size: from the same weights and the zero
+    state, one step's loss and every gradient (PyTorch's ``bias_hh``, the second bias we do not
+    have, left out: its gradient is ``bias_ih``'s), in float64. Returns the largest relative
+    differences (of the loss, and of a gradient: max |ours - theirs| / max |theirs|)."""
+    data, V = charrnn_corpus()
+    ours, theirs = (charrnn_model(torch, side, np.float64, V) for side in ("rnnlib", "pytorch"))
+    loss, grads = ours.loss_and_grads(*data[0])
+    their_loss = theirs.loss_and_grads(*data[0])
+    layers = [tuple(grads[f"{n}_l{l}"] for n in CELLS["lstm"].weight_names) for l in range(CHARRNN["layers"])]
+    mine = {**{"lstm." + k: v for k, v in interop.stack_to_torch("lstm", layers).items() if "bias_hh" not in k},
+            "out.weight": grads["W_y"], "out.bias": grads["b_y"][:, 0]}
+    named = {f"{m}.{k}": p.grad.numpy() for m in ("lstm", "out") for k, p in getattr(theirs, m).named_parameters()}
+    worst = max(np.abs(v - named[k]).max() / np.abs(named[k]).max() for k, v in mine.items())
+    return abs(loss - their_loss) / abs(their_loss), float(worst)
+
+
+@contextlib.contextmanager
+def busy(state):
+    """With ``state == "busy"``, another process holding one core for the block: the spinner
+    ``benchmarks/bench.py`` starts for its busy machine (section 7)."""
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if state == "busy" else None
+    try:
+        time.sleep(0.5)
+        yield
+    finally:
+        if spinner:
+            spinner.kill()
+            spinner.wait()
+
+
+def _trainer(conn, side, dtype, n):
+    """A process that trains one side's model (PyTorch's on ``n`` threads): each True it receives
+    is one training step; it answers every message with the CPU seconds it has used, and stops at None."""
+    torch = _torch() if side == "pytorch" else None
+    if torch:
+        torch.set_num_threads(n)
+    data, V = charrnn_corpus()
+    model, batches = charrnn_model(torch, side, np.dtype(dtype), V), itertools.cycle(data)
+    for step in iter(conn.recv, None):
+        if step:
+            model.step(*next(batches))
+        conn.send(time.process_time())
+
+
+def charrnn_throughput(dtype, repeat):
+    """Seconds per training step of rnnlib and of PyTorch, each in its own process as a user
+    trains (in one process, rnnlib's step ran 1.5x faster after PyTorch's steps than before
+    them, most likely through the memory allocator they share), with ``rnnlib.timing.compare``:
+    three untimed steps each, then ``repeat`` rounds of one step of either, each after a pause
+    of 0.2 s, as ``benchmarks/bench.py`` (section 7) pauses (OpenBLAS's idle threads spin for
+    0.1 s after a step; with 0.05 s, PyTorch's float32 step took twice its time alone). Also
+    returns the threads both had (rnnlib's choice now) and the cores other processes kept busy
+    meanwhile."""
+    threads.idle_cores()                           # a fresh sample of the idle cores: not the last row's trainers
+    time.sleep(0.5)
+    n = threads.threads_for(CELLS["lstm"].step_work(charrnn_corpus()[1], CHARRNN["H"], CHARRNN["batch"]))
+    spawn, conns, trainers = multiprocessing.get_context("spawn"), {}, []
+    for side in ("rnnlib", "pytorch"):
+        conns[side], theirs = spawn.Pipe()
+        trainers.append(spawn.Process(target=_trainer, args=(theirs, side, np.dtype(dtype).name, n), daemon=True))
+        trainers[-1].start()
+    ask = lambda side, step=True: (conns[side].send(step), conns[side].recv())[1]
+    try:
+        cpu = sum(ask(side, False) for side in conns)      # waits for both models to be built
+        first = threads.reading()
+        pause = lambda: time.sleep(0.2)
+        fns = {"pause 0": pause, "rnnlib": lambda: ask("rnnlib"), "pause 1": pause, "pytorch": lambda: ask("pytorch")}
+        t = timing.compare(fns, repeat=repeat, min_time=0, warmup=3, budget=None)
+        last, cpu = threads.reading(), sum(ask(side, False) for side in conns) - cpu
+    finally:
+        for conn, trainer in zip(conns.values(), trainers):
+            with contextlib.suppress(OSError):     # a trainer that failed has closed its end
+                conn.send(None)
+            trainer.join()
+    others = (last[1] - first[1]) - (last[2] - first[2]) - cpu          # all processes' CPU time less ours
+    return t, n, max(0.0, others / (last[0] - first[0]))
+
+
+def section_twin(torch, args):
     default = charlm.Config()
-    lines += [f"## 1. Twin run ({args.steps} steps, H={default.hidden}, B={default.batch_size}, "
-              f"T={default.num_steps}, dropout {default.dropout}, one-hot input, float64)", "",
-              "| cell | rnnlib validation ppl | PyTorch twin | relative difference | within 5% |", "|---|---|---|---|---|"]
+    lines = [f"## 1. Twin run ({args.steps} steps, H={default.hidden}, B={default.batch_size}, "
+             f"T={default.window}, dropout {default.dropout}, one-hot input, float64)", "",
+             "| cell | rnnlib validation ppl | PyTorch twin | relative difference | within 5% |",
+             "|---|---|---|---|---|"]
     for cell in args.cells.split(","):
         ours, theirs = twin_run(torch, replace(default, cell=cell, steps=args.steps))
         diff = abs(ours - theirs) / theirs
         lines.append(f"| {cell} | {ours:.3f} | {theirs:.3f} | {diff:.1e} | {'yes' if diff <= 0.05 else 'NO'} |")
         print(lines[-1], flush=True)
-    lines += ["", f"## 2. Training throughput at the command line's default size (characters per second)", "",
-              "| cell | dtype | rnnlib | PyTorch (nn.GRU / nn.LSTM) | rnnlib / PyTorch |", "|---|---|---|---|---|"]
+    return lines
+
+
+def section_throughput(torch, args):
+    lines = ["## 2. Training throughput at the command line's default size (characters per second)", "",
+             "| cell | dtype | rnnlib | PyTorch (nn.GRU / nn.LSTM) | rnnlib / PyTorch |", "|---|---|---|---|---|"]
     for cell in args.cells.split(","):
         for dtype in (np.float64, np.float32):
-            r = throughput(torch, replace(default, cell=cell), dtype)
+            r = throughput(torch, replace(charlm.Config(), cell=cell), dtype)
             lines.append(f"| {cell} | {np.dtype(dtype).name} | {r['rnnlib']:,.0f} | {r['pytorch']:,.0f} | "
                          f"{r['rnnlib'] / r['pytorch']:.2f} |")
             print(lines[-1], flush=True)
+    return lines
+
+
+def section_charrnn(torch, args):
+    """Section 3: the check, then quiet and busy, float64 and float32."""
+    c, start = CHARRNN, time.perf_counter()
+    chars = c["window"] * c["batch"]
+    d_loss, d_grad = charrnn_check(torch)
+    ok = "yes" if max(d_loss, d_grad) <= 1e-10 else "NO"
+    lines = [f"## 3. char-rnn's default size: a {c['layers']}-layer LSTM ({c['layers']} x {c['H']}, window "
+             f"{c['window']}, batch {c['batch']}, one-hot input, no dropout; Adam lr {c['lr']}, clipping at global "
+             f"norm {c['clip']}): {chars} characters per training step", "",
+             f"Same computation (float64, the same initial weights, one step from the zero state): the loss "
+             f"differs by {d_loss:.1e} (relative), the gradients by at most {d_grad:.1e} (max |difference| / "
+             f"max |PyTorch's|, each parameter); within 1e-10: {ok}.", "",
+             "| machine | other processes' load (cores) | dtype | threads (both) | rnnlib ms/step | PyTorch ms/step | "
+             "rnnlib chars/s | PyTorch chars/s | rnnlib / PyTorch (rounds' range) | at least as fast |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    print("\n".join(lines), flush=True)
+    for state in ("quiet", "busy"):
+        with busy(state):
+            for dtype in (np.float64, np.float32):
+                t, n, load = charrnn_throughput(dtype, args.repeat)
+                ours, theirs = t["rnnlib"].median, t["pytorch"].median
+                r = timing.paired_ratios(t["pytorch"], t["rnnlib"])     # their time / ours = our chars/s / theirs
+                lines.append(f"| {state} | {load:.1f} | {np.dtype(dtype).name} | {n} | {ours * 1e3:.1f} | "
+                             f"{theirs * 1e3:.1f} | {chars / ours:,.0f} | {chars / theirs:,.0f} | "
+                             f"{theirs / ours:.2f} ({r.min:.2f}-{r.max:.2f}) | {'yes' if theirs >= ours else 'NO'} |")
+                print(lines[-1], flush=True)
+    lines += ["", "Each library trains in its own process, as a user trains (in one process rnnlib's step ran "
+              "1.5x faster after PyTorch's steps than before them, most likely through the memory allocator they "
+              "share). Medians of "
+              f"{args.repeat} interleaved rounds, one step of each, 0.2 s pause before each step, after 3 untimed "
+              "steps each. Busy: another process spinning on one core (as in `benchmarks/bench.py`, section 7). "
+              "Other processes' load: the cores busy while the row was measured, the two trainers' and this "
+              "process's own time taken out (quiet: about 0; busy: about 1, the spinner). The ratio is of the "
+              "medians; in brackets the range of the rounds' ratios. Threads: what `rnnlib.threads` chose for "
+              "rnnlib's products (it chooses for each call), given to `torch.set_num_threads`. This section took "
+              f"{time.perf_counter() - start:.0f} s."]
+    return lines
+
+
+SECTIONS = {"twin": section_twin, "throughput": section_throughput, "charrnn": section_charrnn}
+
+
+def write_report(header, sections):
+    """The report: the header, then the sections by their numbers; those not run this time (with
+    ``--only``) kept from the report already there."""
+    path = REPORT / "charlm.md"
+    old = path.read_text().split("\n## ")[1:] if path.exists() else []
+    parts = {part.split(".", 1)[0]: "## " + part.rstrip("\n") for part in old}
+    parts.update({lines[0][3:].split(".", 1)[0]: "\n".join(lines) for lines in sections})
     REPORT.mkdir(exist_ok=True)
-    (REPORT / "charlm.md").write_text("\n".join(lines) + "\n")
-    print(f"wrote {REPORT / 'charlm.md'}")
+    path.write_text("\n".join(header) + "\n\n" + "\n\n".join(parts[k] for k in sorted(parts)) + "\n")
+    print(f"wrote {path}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=charlm.Config().steps, help="twin run's steps (default: the CLI's)")
+    ap.add_argument("--cells", default="gru,lstm", help="the cells of sections 1 and 2")
+    ap.add_argument("--only", default=",".join(SECTIONS),
+                    help=f"the sections to run (default: all of {', '.join(SECTIONS)})")
+    ap.add_argument("--repeat", type=int, default=21, help="section 3's timed rounds")
+    args = ap.parse_args()
+    torch = _torch()
+    header = ["# The character language model against PyTorch", "",
+              f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads in sections 1 and 2; section 3 "
+              f"says its own); numpy {np.__version__}; {threads.usable_cores()} cores."]
+    write_report(header, [SECTIONS[name](torch, args) for name in args.only.split(",")])
 
 
 if __name__ == "__main__":
