@@ -82,5 +82,5 @@ def test_the_command_line_trains_samples_and_resumes_on_ones_own_text(light):
     r = run("train", "--resume", "model.npz", "--steps", "9", "--quiet")
     assert r.returncode == 0 and "wrote model.npz" in r.stdout, r.stderr
     r = run("sample", str(Path(_python(light, "import rnnlib.text as t; print(t.DATA_DIR)").strip())
-                          / "models" / "time_machine_gru256.npz"), "--length", "20")
+                          / "models" / "time_machine_gru256.npz"), "--prime", "The ", "--length", "20")
     assert r.returncode == 0 and r.stdout.startswith("The "), r.stderr
