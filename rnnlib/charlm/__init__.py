@@ -7,7 +7,8 @@ The library side of ``python -m rnnlib.charlm`` (the command line is in ``__main
     model = load_checkpoint("model.npz")
     print(rnnlib.lm.sample(model.config.cell, model.params, model.vocab, "The ", 200))
 
-Training is truncated backprop through time over the training split with Adam, gradient
+Modules: ``config`` (the settings), ``checkpoint`` (writing and reading a run), and here the
+training itself. Training is truncated backprop through time over the training split with Adam, gradient
 clipping by global norm and, if asked, learning-rate decay by epoch (char-rnn's
 ``learning_rate_decay`` after ``learning_rate_decay_after``). Everything random comes from the
 seed: the initial weights, each epoch's cut of the text (from ``(seed, epoch)``) and each
@@ -19,14 +20,11 @@ and sampling never needs the text.
 
 import contextlib
 import hashlib
-import json
 import os
 import signal
 import sys
-import tempfile
 import threading
-import zipfile
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -35,142 +33,17 @@ from ..cells import CELLS
 from ..lm import init_lm, lm_loss_and_grads, lm_perplexity
 from ..optim import Adam, clip_by_global_norm
 from ..text import TEXTS, EncodingError, Vocab, batches, load_text, split_text
+from .checkpoint import CheckpointError, Model, best_path, check_out, load_checkpoint, save_checkpoint
+from .config import DATA_SETTINGS, MODEL_SETTINGS, RUN_SETTINGS, Config, learning_rate, _flag
 
 __all__ = ["Config", "Model", "train_charlm", "epoch_batches", "dropout_rng", "load_checkpoint", "save_checkpoint",
            "CheckpointError", "Interrupted", "best_path", "check_out", "read_corpus", "learning_rate",
            "MODEL_SETTINGS", "RUN_SETTINGS"]
 
-FORMAT = "rnnlib.charlm/1"
-DTYPES = ("float64", "float32")
 #: Perplexity reads the held-out text in at most this many streams side by side.
 STREAMS = 16
 #: A training loss this many times that of uniform guessing (log V nats) means the run diverged.
 DIVERGED = 20
-
-
-def _setting(default, help, choices=None):
-    return field(default=default, metadata={"help": help, "choices": choices})
-
-
-@dataclass
-class Config:
-    """A training run's settings (all saved in the checkpoint). Each field's ``metadata`` holds
-    the help the command line shows and, where there are few, its choices."""
-
-    text: str = _setting("time_machine", "the text to learn: a UTF-8 text file (see --encoding), or the name "
-                         f"of a shipped text ({', '.join(sorted(TEXTS))})")
-    encoding: str = _setting("utf-8", "the text file's encoding, e.g. latin-1 or cp1252")
-    cell: str = _setting("gru", "the recurrent cell", tuple(CELLS))
-    layers: int = _setting(1, "layers stacked, each reading the outputs of the one below (char-rnn: 2)")
-    hidden: int = _setting(256, "hidden units per layer")
-    embed: int = _setting(0, "embedding size; 0 feeds each character one-hot")
-    dtype: str = _setting("float64", "floating-point precision; float32 is about twice as fast", DTYPES)
-    batch_size: int = _setting(32, "streams of text read side by side in each step")
-    window: int = _setting(64, "characters per step and stream: how far back the gradient reaches "
-                           "(truncated backprop through time; char-rnn's seq_length)")
-    steps: int = _setting(1000, "total optimiser steps to reach (when resuming too)")
-    lr: float = _setting(3e-3, "Adam's learning rate")
-    lr_decay: float = _setting(1.0, "multiply the learning rate by this after each epoch from --decay-after "
-                               "on (char-rnn: 0.97); 1 keeps it constant")
-    decay_after: int = _setting(10, "epochs (passes over the training text) before the decay starts")
-    clip: float = _setting(1.0, "clip the gradients' global norm to this")
-    dropout: float = _setting(0.4, "dropout between layers and before the output layer, in [0, 1)")
-    order: str = _setting("sequential", "how batches cut the text: sequential streams carry the state from "
-                          "step to step; random chunks start from zero", ("sequential", "random"))
-    valid_fraction: float = _setting(0.05, "the part of the text held out for validation (after the training part)")
-    test_fraction: float = _setting(0.05, "the part held out for the final test (the text's end)")
-    seed: int = _setting(0, "seed of everything random: weights, batches, dropout")
-    eval_every: int = _setting(100, "steps between evaluations (validation perplexity and a checkpoint)")
-
-    def check(self):
-        """Raise a ``ValueError`` naming the first setting out of range."""
-        if not self.text:
-            raise ValueError(f"--text must name a text file or a shipped text ({', '.join(sorted(TEXTS))})")
-        for f in fields(self):
-            choices = f.metadata["choices"]
-            if choices and getattr(self, f.name) not in choices:
-                raise ValueError(f"--{_flag(f.name)} must be one of {', '.join(choices)}; got {getattr(self, f.name)!r}")
-        for name in ("layers", "hidden", "batch_size", "window", "steps", "eval_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"--{_flag(name)} must be at least 1; got {getattr(self, name)}")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"--dropout must be in [0, 1); got {self.dropout}")
-        for name in ("embed", "decay_after", "seed"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"--{_flag(name)} must be >= 0; got {getattr(self, name)}")
-        for name in ("lr", "clip", "valid_fraction", "test_fraction"):
-            if not 0 < getattr(self, name) < np.inf:
-                raise ValueError(f"--{_flag(name)} must be a number > 0; got {getattr(self, name)}")
-        if not 0 < self.lr_decay <= 1:
-            raise ValueError(f"--lr-decay must be in (0, 1]; got {self.lr_decay}")
-        if not self.valid_fraction + self.test_fraction < 0.5:
-            raise ValueError(f"--valid-fraction + --test-fraction must leave most of the text for training "
-                             f"(below 0.5); got {self.valid_fraction} + {self.test_fraction}")
-        return self
-
-    @property
-    def fractions(self):
-        """The (train, validation, test) fractions of ``rnnlib.text.split_text``."""
-        return 1 - self.valid_fraction - self.test_fraction, self.valid_fraction, self.test_fraction
-
-
-def _flag(name):
-    return name.replace("_", "-")
-
-
-#: Settings a resumed run must keep: they make the model (its weights' shapes and dtype) ...
-MODEL_SETTINGS = ("cell", "layers", "hidden", "embed", "dtype")
-#: ... or the exact continuation (the batches, the splits, the place in the text).
-DATA_SETTINGS = ("text", "encoding", "batch_size", "window", "order", "valid_fraction", "test_fraction", "seed")
-#: Settings a resumed run may change.
-RUN_SETTINGS = ("steps", "lr", "lr_decay", "decay_after", "clip", "dropout", "eval_every")
-
-
-@dataclass
-class Model:
-    """A trained model as a checkpoint holds it.
-
-    Attributes
-    ----------
-    config : Config
-    vocab : rnnlib.text.Vocab
-    params : dict of str -> ndarray (``rnnlib.lm.param_names`` order)
-    step : int, optimiser steps taken
-    history : dict of str -> list: ``step``, ``loss`` (training nats per character, each the
-        mean since the previous evaluation), ``valid_ppl``
-    optimizer : Adam
-    position : (epoch, batches done in it)
-    state : list, per layer a tuple of (H, B) arrays: the carried state
-    text_sha256 : str, the fingerprint of the text trained on (None in older checkpoints)
-    test_ppl : float or None, the test perplexity at the end of training
-    pending_losses : list of float, the training losses since the last evaluation (a run
-        interrupted between two evaluations goes on with them)
-    """
-
-    config: Config
-    vocab: Vocab
-    params: dict
-    step: int = 0
-    history: dict = field(default_factory=lambda: {"step": [], "loss": [], "valid_ppl": []})
-    optimizer: Adam = None
-    position: tuple = (0, 0)
-    state: list = None
-    text_sha256: str = None
-    test_ppl: float = None
-    pending_losses: list = field(default_factory=list)
-
-    @property
-    def best(self):
-        """``(step, validation perplexity)`` of the best evaluation so far, or None."""
-        h = self.history
-        if not h["valid_ppl"]:
-            return None
-        k = int(np.argmin(h["valid_ppl"]))
-        return h["step"][k], h["valid_ppl"][k]
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that is missing, unreadable or not one of ours."""
 
 
 class Interrupted(KeyboardInterrupt):
@@ -180,46 +53,6 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, model, saved_to, signum=signal.SIGINT):
         super().__init__(f"interrupted at step {model.step}")
         self.model, self.saved_to, self.signum = model, saved_to, signum
-
-
-def best_path(out):
-    """Where the best validation checkpoint is kept beside ``out``: ``model.npz`` -> ``model.best.npz``."""
-    out = Path(out)
-    return out.with_name(out.stem + ".best" + out.suffix)
-
-
-def check_out(out, text=None):
-    """Check before training that ``out`` and ``best_path(out)`` can be written: an existing,
-    writable folder; neither a folder itself, nor the text trained on, nor a file that is not an
-    rnnlib.charlm checkpoint (an older checkpoint is replaced). Raises ``ValueError`` saying which."""
-    if not str(out):
-        raise ValueError("--out must name a file, e.g. model.npz")
-    out = Path(out)
-    folder = out.parent
-    if out.is_dir():
-        raise ValueError(f"--out {out} is a directory; give a file name, e.g. {out / 'model.npz'}")
-    if not folder.is_dir():
-        raise ValueError(f"--out {out}: the directory {folder} does not exist")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ValueError(f"--out {out}: the directory {folder} is not writable")
-    for path in (out, best_path(out)):
-        if path.is_dir():
-            raise ValueError(f"--out {out}: {path} is a directory; give a file name, e.g. {out / 'model.npz'}")
-        if text is not None and path.exists() and Path(text).exists() and path.samefile(text):
-            raise ValueError(f"--out {out}: {path} is the text to train on; it would be overwritten")
-        if path.exists() and not _is_checkpoint(path):
-            raise ValueError(f"--out {out}: {path} exists and is not an rnnlib.charlm checkpoint; "
-                             "it is not overwritten: choose another name")
-        if path.exists() and not os.access(path, os.W_OK):
-            raise ValueError(f"--out {out}: {path} exists and is not writable")
-
-
-def _is_checkpoint(path):
-    try:
-        with zipfile.ZipFile(path) as z:
-            return "meta.npy" in z.namelist()
-    except (OSError, zipfile.BadZipFile):
-        return False
 
 
 def read_corpus(config):
@@ -276,13 +109,6 @@ def dropout_rng(config, step):
     """The generator of training step ``step``'s dropout masks: seeded by the run's seed and the
     step alone, so that a resumed run draws the masks it would have drawn."""
     return np.random.default_rng([config.seed, 2, step])
-
-
-def learning_rate(config, epoch):
-    """The learning rate during pass ``epoch`` (from 0): ``lr * lr_decay ** k``, with ``k`` the
-    passes completed that were at least the ``decay_after``-th (char-rnn decays the rate at the
-    end of each such pass), so the first pass always runs at ``lr``."""
-    return config.lr * config.lr_decay ** max(0, epoch - max(config.decay_after, 1) + 1)
 
 
 def _perplexity(config, params, ids):
@@ -460,81 +286,3 @@ def train_charlm(config, out=None, resume=None, progress=True, say=None):
     return model
 
 
-def save_checkpoint(model, path):
-    """Write ``model`` to ``path`` (an .npz file), atomically: an interruption or a full disk
-    never leaves half a file or a temporary file behind."""
-    opt = model.optimizer
-    arrays = {f"param/{k}": v for k, v in model.params.items()}
-    for name, moments in (("m", opt.m), ("v", opt.v)):
-        for k, a in zip(model.params, moments or []):
-            arrays[f"adam_{name}/{k}"] = a
-    for l, parts in enumerate(model.state or ()):
-        for i, s in enumerate(parts):
-            arrays[f"state/{l}/{i}"] = s
-    meta = {"format": FORMAT, "config": asdict(model.config), "vocab": model.vocab.chars,
-            "step": model.step, "history": model.history, "position": list(model.position),
-            "adam_t": opt.t, "text_sha256": model.text_sha256, "test_ppl": model.test_ppl,
-            "pending_losses": model.pending_losses}
-    arrays["meta"] = np.array(json.dumps(meta))
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".charlm-", suffix=".npz.part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)      # a temporary file is private (0600); a checkpoint is not
-        os.replace(temporary, path)
-    except BaseException:                        # Ctrl-C, a full disk, a directory at path ...
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
-def load_checkpoint(path):
-    """Read a checkpoint written by ``save_checkpoint``; a ``CheckpointError`` says what is wrong."""
-    if not os.path.isfile(path):
-        raise CheckpointError(f"no checkpoint at {path}")
-    if not zipfile.is_zipfile(path):                   # an .npz is a zip archive
-        raise CheckpointError(f"{path} is not an rnnlib.charlm checkpoint (not an .npz file)")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-        meta = json.loads(str(arrays.pop("meta")))
-        if meta.get("format") != FORMAT:
-            raise CheckpointError(f"{path} is not an rnnlib.charlm checkpoint")
-        saved = dict(meta["config"])
-        if "num_steps" in saved:                       # what --window was called before
-            saved["window"] = saved.pop("num_steps")
-        config = Config(**{f.name: saved.get(f.name, f.default) for f in fields(Config)}).check()
-        vocab = Vocab(meta["vocab"])
-        params = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("param/")}
-        opt = Adam(config.lr)
-        if meta["adam_t"]:
-            opt.m = [arrays[f"adam_m/{k}"] for k in params]
-            opt.v = [arrays[f"adam_v/{k}"] for k in params]
-            opt.t = meta["adam_t"]
-        parts = range(len(CELLS[config.cell].state_names))
-        if "state/0" in arrays:                        # a one-layer checkpoint of the first format
-            state = [tuple(arrays[f"state/{i}"] for i in parts)]
-        elif "state/0/0" in arrays:
-            state = [tuple(arrays[f"state/{l}/{i}"] for i in parts) for l in range(config.layers)]
-        else:
-            state = None
-        model = Model(config, vocab, params, meta["step"], meta["history"], opt, tuple(meta["position"]), state,
-                      meta.get("text_sha256"), meta.get("test_ppl"), meta.get("pending_losses", []))
-    except CheckpointError:
-        raise
-    except Exception as exc:                     # a truncated zip, bad JSON, missing keys ...
-        raise CheckpointError(f"{path} is not a readable rnnlib.charlm checkpoint ({type(exc).__name__}: {exc})") from None
-    _check_shapes(model, path)
-    return model
-
-
-def _check_shapes(model, path):
-    c = model.config
-    want = init_lm(c.cell, len(model.vocab), c.hidden, c.embed or None, layers=c.layers)
-    for k, w in want.items():
-        if k not in model.params or model.params[k].shape != w.shape:
-            got = model.params[k].shape if k in model.params else "missing"
-            raise CheckpointError(f"{path}: parameter {k} should have shape {w.shape}; got {got}")
