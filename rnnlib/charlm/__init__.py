@@ -34,7 +34,7 @@ from ..lm import init_lm, lm_loss_and_grads, lm_perplexity
 from ..optim import Adam, clip_by_global_norm
 from ..text import TEXTS, EncodingError, Vocab, batches, load_text, split_text
 from .checkpoint import CheckpointError, Model, best_path, check_out, load_checkpoint, save_checkpoint
-from .config import DATA_SETTINGS, MODEL_SETTINGS, RUN_SETTINGS, Config, learning_rate, _flag
+from .config import DATA_SETTINGS, MODEL_SETTINGS, RUN_SETTINGS, Config, learning_rate, flag
 
 __all__ = ["Config", "Model", "train_charlm", "epoch_batches", "dropout_rng", "load_checkpoint", "save_checkpoint",
            "CheckpointError", "Interrupted", "best_path", "check_out", "read_corpus", "learning_rate",
@@ -130,9 +130,9 @@ def resumed_config(model, changes):
             continue
         if name in MODEL_SETTINGS + DATA_SETTINGS:
             what = "the model" if name in MODEL_SETTINGS else "the batches and splits"
-            raise ValueError(f"--{_flag(name)} {value} differs from the checkpoint's {getattr(old, name)}: "
-                             f"resuming keeps {what}; change only {', '.join('--' + _flag(n) for n in RUN_SETTINGS)}")
-        said.append(f"{_flag(name)} {getattr(old, name)} -> {value}")
+            raise ValueError(f"--{flag(name)} {value} differs from the checkpoint's {getattr(old, name)}: "
+                             f"resuming keeps {what}; change only {', '.join('--' + flag(n) for n in RUN_SETTINGS)}")
+        said.append(f"{flag(name)} {getattr(old, name)} -> {value}")
     config = Config(**{**asdict(old), **{k: v for k, v in changes.items() if k in RUN_SETTINGS}}).check()
     if "text" in changes:
         config.text = changes["text"]          # the same text, perhaps at another path: checked on reading

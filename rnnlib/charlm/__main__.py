@@ -18,6 +18,7 @@ from dataclasses import fields
 import numpy as np
 
 from . import RUN_SETTINGS, CheckpointError, Config, Interrupted, best_path, load_checkpoint, train_charlm
+from .config import flag
 from ..lm import sample
 
 DEFAULTS = Config()
@@ -45,11 +46,11 @@ def _parser():
     t = sub.add_parser("train", help="train a model (or resume one) and write a checkpoint",
                        description="Train on a text and write a checkpoint at every evaluation, keeping the best "
                                    "one beside it (model.npz -> model.best.npz). With --resume only "
-                                   f"{', '.join('--' + n.replace('_', '-') for n in RUN_SETTINGS)} may change.")
+                                   f"{', '.join('--' + flag(n) for n in RUN_SETTINGS)} may change.")
     for f in fields(Config):
         # None when not given: a resumed run changes only what the user gave
         choices = f.metadata["choices"]
-        t.add_argument(f"--{f.name.replace('_', '-')}", type=type(getattr(DEFAULTS, f.name)), default=None,
+        t.add_argument(f"--{flag(f.name)}", type=type(getattr(DEFAULTS, f.name)), default=None,
                        metavar="|".join(choices) if choices else f.name.upper(), help=_help(f))
     t.add_argument("--out", help="the checkpoint to write (default: model.npz, or the --resume checkpoint)")
     t.add_argument("--resume", metavar="CHECKPOINT", help="a checkpoint to continue from, up to --steps steps in all")

@@ -8,7 +8,7 @@ import numpy as np
 from ..cells import CELLS
 from ..text import TEXTS
 
-__all__ = ["Config", "DTYPES", "MODEL_SETTINGS", "DATA_SETTINGS", "RUN_SETTINGS", "learning_rate"]
+__all__ = ["Config", "flag", "DTYPES", "MODEL_SETTINGS", "DATA_SETTINGS", "RUN_SETTINGS", "learning_rate"]
 
 DTYPES = ("float64", "float32")
 
@@ -54,18 +54,18 @@ class Config:
         for f in fields(self):
             choices = f.metadata["choices"]
             if choices and getattr(self, f.name) not in choices:
-                raise ValueError(f"--{_flag(f.name)} must be one of {', '.join(choices)}; got {getattr(self, f.name)!r}")
+                raise ValueError(f"--{flag(f.name)} must be one of {', '.join(choices)}; got {getattr(self, f.name)!r}")
         for name in ("layers", "hidden", "batch_size", "window", "steps", "eval_every"):
             if getattr(self, name) < 1:
-                raise ValueError(f"--{_flag(name)} must be at least 1; got {getattr(self, name)}")
+                raise ValueError(f"--{flag(name)} must be at least 1; got {getattr(self, name)}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"--dropout must be in [0, 1); got {self.dropout}")
         for name in ("embed", "decay_after", "seed"):
             if getattr(self, name) < 0:
-                raise ValueError(f"--{_flag(name)} must be >= 0; got {getattr(self, name)}")
+                raise ValueError(f"--{flag(name)} must be >= 0; got {getattr(self, name)}")
         for name in ("lr", "clip", "valid_fraction", "test_fraction"):
             if not 0 < getattr(self, name) < np.inf:
-                raise ValueError(f"--{_flag(name)} must be a number > 0; got {getattr(self, name)}")
+                raise ValueError(f"--{flag(name)} must be a number > 0; got {getattr(self, name)}")
         if not 0 < self.lr_decay <= 1:
             raise ValueError(f"--lr-decay must be in (0, 1]; got {self.lr_decay}")
         if not self.valid_fraction + self.test_fraction < 0.5:
@@ -79,7 +79,8 @@ class Config:
         return 1 - self.valid_fraction - self.test_fraction, self.valid_fraction, self.test_fraction
 
 
-def _flag(name):
+def flag(name):
+    """A setting's command-line option, without its dashes: ``batch_size`` -> ``batch-size``."""
     return name.replace("_", "-")
 
 
