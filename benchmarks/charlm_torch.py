@@ -15,24 +15,26 @@
    within 5%: that checks the numpy training end to end (a wrong gradient anywhere would
    train differently).
 2. **Throughput** in characters per second of one training step (forward, loss, backward,
-   clipping, Adam; no dropout) at the command line's default size, float64 and float32, against PyTorch's
-   fastest CPU path: ``nn.GRU`` / ``nn.LSTM`` with an ``nn.Linear`` output layer and
-   ``cross_entropy``. numpy's BLAS and PyTorch run with the same number of threads
-   (``torch.set_num_threads`` given what ``rnnlib.threads`` chooses: the idle cores). Steps are
-   interleaved and the median taken.
+   clipping, Adam; no dropout) at the command line's default size, float64 and float32, against
+   PyTorch's fastest CPU path: ``nn.GRU`` / ``nn.LSTM`` with an ``nn.Linear`` output layer and
+   ``cross_entropy``.
 3. **char-rnn's model**: a 2-layer LSTM at char-rnn's default size (2 x 128, window 50, batch
    50, one-hot input, no dropout), rnnlib's training step against ``nn.LSTM(num_layers=2)``'s in
    characters per second, float64 and float32, on a quiet machine and with another process
-   holding one core (as ``benchmarks/bench.py``'s section 7 makes it busy); both libraries with
-   the threads ``rnnlib.threads`` chooses then, each training in its own process, their steps
-   interleaved, the medians compared. First, once, a check that the two compute the same thing
-   at that size: the same weights, one step's loss and gradients within 1e-10 in float64.
+   holding one core (as ``benchmarks/bench.py``'s section 7 makes it busy). First, once, a check
+   that the two compute the same thing at that size: the same weights, one step's loss and
+   gradients within 1e-10 in float64.
+
+In sections 2 and 3 each library trains in its own process (``separate_processes``; in one
+process, rnnlib's step ran up to 1.5x faster after PyTorch's steps), both with the threads
+``rnnlib.threads`` chooses then, their steps interleaved, the medians compared.
 
 Writes ``benchmarks/reports/charlm.md``; ``--only`` replaces just its own sections there.
 """
 
 import argparse
 import contextlib
+import functools
 import itertools
 import multiprocessing
 import subprocess
@@ -156,34 +158,37 @@ def twin_run(torch, config):
     return ours.history["valid_ppl"][-1], twin.perplexity(valid)
 
 
-def throughput(torch, config, dtype, repeat=15):
-    """Median characters per second of a training step: rnnlib, and PyTorch's fused cell."""
-    vocab = text.Vocab.from_text(text.split_text(text.load_text(config.text))[0])
-    ids = vocab.encode(text.load_text(config.text))
-    X, Y = next(text.batches(ids, config.batch_size, config.window))
-    params = {k: v.astype(dtype) for k, v in lm.init_lm(config.cell, len(vocab), config.hidden, None, 0).items()}
-    values, adam = list(params.values()), Adam(config.lr)
-    state = lm.zero_state(config.cell, config.hidden, config.batch_size, dtype)
+def default_size_steps(torch, side, dtype, cell):
+    """One training step at a time of rnnlib's (``side`` "rnnlib") or PyTorch's ("pytorch")
+    language model at the command line's default size (one layer, one-hot input, no dropout),
+    from the same initial weights: forward, loss, backward, clipping, Adam, the state carried.
+    PyTorch's is its fastest CPU path (``TorchTwin`` with ``fast``: ``nn.GRU`` / ``nn.LSTM``, an
+    output layer, ``cross_entropy``)."""
+    config = replace(charlm.Config(), cell=cell)
+    (train, _, _), vocab, _ = charlm.read_corpus(config)
+    batches = itertools.cycle(list(text.batches(train, config.batch_size, config.window)))
+    params = lm.init_lm(cell, len(vocab), config.hidden, None, 0, dtype)
+    if side == "rnnlib":
+        values, adam = list(params.values()), Adam(config.lr)
+        state = [lm.zero_state(cell, config.hidden, config.batch_size, dtype)]
 
-    def numpy_step():
-        _, grads, _ = lm.lm_loss_and_grads(config.cell, params, X, Y, state)
-        adam.step(values, clip_by_global_norm(list(grads.values()), config.clip)[0])
+        def step():
+            _, grads, state[0] = lm.lm_loss_and_grads(cell, params, *next(batches), state[0])
+            adam.step(values, clip_by_global_norm(list(grads.values()), config.clip)[0])
+        return step
+    twin = TorchTwin(torch, cell, params, torch.float32 if dtype == np.float32 else torch.float64, fast=True)
+    opt, state = torch.optim.Adam(twin.params, lr=config.lr), [twin.zero_state(config.batch_size)]
 
-    twin = TorchTwin(torch, config.cell, params, torch.float32 if dtype == np.float32 else torch.float64, fast=True)
-    opt = torch.optim.Adam(twin.params, lr=config.lr)
-    t_state = twin.zero_state(config.batch_size)
-    torch_step = lambda: twin.step(opt, X, Y, t_state, config.clip)
-    times = {"rnnlib": [], "pytorch": []}
-    for fn in (numpy_step, torch_step):
-        fn()                                            # warm up
-    for _ in range(repeat):
-        for name, fn in (("rnnlib", numpy_step), ("pytorch", torch_step)):
-            time.sleep(0.05)                            # let the other library's threads go idle
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
-    chars = config.batch_size * config.window
-    return {k: chars / float(np.median(v)) for k, v in times.items()}
+    def step():
+        state[0] = twin.step(opt, *next(batches), state[0], config.clip)[1]
+    return step
+
+
+def default_size_work(cell):
+    """Multiply-adds of a step's products at the command line's default size (``rnnlib.threads``
+    chooses the threads from it)."""
+    config = replace(charlm.Config(), cell=cell)
+    return CELLS[cell].step_work(len(charlm.read_corpus(config)[1]), config.hidden, config.batch_size)
 
 
 #: char-rnn's defaults (Karpathy's train.lua): rnn_size, num_layers, seq_length, batch_size,
@@ -291,36 +296,48 @@ def busy(state):
             spinner.wait()
 
 
-def _trainer(conn, side, dtype, n):
-    """A process that trains one side's model (PyTorch's on ``n`` threads): each True it receives
-    is one training step; it answers every message with the CPU seconds it has used, and stops at None."""
+def charrnn_steps(torch, side, dtype):
+    """One training step at a time of rnnlib's or PyTorch's char-rnn (``charrnn_model``) on
+    char-rnn's batches, over and over."""
+    data, V = charrnn_corpus()
+    model, batches = charrnn_model(torch, side, dtype, V), itertools.cycle(data)
+    return lambda: model.step(*next(batches))
+
+
+def _trainer(conn, steps, side, dtype, n):
+    """A process that trains one side's model, ``steps(torch, side, dtype)``'s step (PyTorch's on
+    ``n`` threads): each True it receives is one training step; it answers every message with the
+    CPU seconds it has used, and stops at None."""
     torch = _torch() if side == "pytorch" else None
     if torch:
         torch.set_num_threads(n)
-    data, V = charrnn_corpus()
-    model, batches = charrnn_model(torch, side, np.dtype(dtype), V), itertools.cycle(data)
-    for step in iter(conn.recv, None):
-        if step:
-            model.step(*next(batches))
+    step = steps(torch, side, np.dtype(dtype))
+    for message in iter(conn.recv, None):
+        if message:
+            step()
         conn.send(time.process_time())
 
 
-def charrnn_throughput(dtype, repeat):
+def separate_processes(steps, dtype, work, repeat):
     """Seconds per training step of rnnlib and of PyTorch, each in its own process as a user
-    trains (in one process, rnnlib's step ran 1.5x faster after PyTorch's steps than before
-    them, most likely through the memory allocator they share), with ``rnnlib.timing.compare``:
-    three untimed steps each, then ``repeat`` rounds of one step of either, each after a pause
-    of 0.2 s, as ``benchmarks/bench.py`` (section 7) pauses (OpenBLAS's idle threads spin for
-    0.1 s after a step; with 0.05 s, PyTorch's float32 step took twice its time alone). Also
-    returns the threads both had (rnnlib's choice now) and the cores other processes kept busy
-    meanwhile."""
+    trains (in one process, rnnlib's step ran up to 1.5x faster after PyTorch's steps than
+    before them, most likely through the memory allocator they share), with
+    ``rnnlib.timing.compare``: three untimed steps each, then ``repeat`` rounds of one step of
+    either, each after a pause of 0.2 s, as ``benchmarks/bench.py`` (section 7) pauses
+    (OpenBLAS's idle threads spin for 0.1 s after a step; with 0.05 s, PyTorch's float32 step
+    took twice its time alone). ``steps(torch, side, dtype)`` builds a side's model in its
+    process and returns its step (a module-level function, or a ``functools.partial`` of one);
+    ``work``, the multiply-adds of a step's products, sets the threads (``rnnlib.threads``'
+    choice now, PyTorch given the same). Also returns those threads and the cores other
+    processes kept busy meanwhile."""
     threads.idle_cores()                           # a fresh sample of the idle cores: not the last row's trainers
     time.sleep(0.5)
-    n = threads.threads_for(CELLS["lstm"].step_work(charrnn_corpus()[1], CHARRNN["H"], CHARRNN["batch"]))
+    n = threads.threads_for(work)
     spawn, conns, trainers = multiprocessing.get_context("spawn"), {}, []
     for side in ("rnnlib", "pytorch"):
         conns[side], theirs = spawn.Pipe()
-        trainers.append(spawn.Process(target=_trainer, args=(theirs, side, np.dtype(dtype).name, n), daemon=True))
+        trainers.append(spawn.Process(target=_trainer, args=(theirs, steps, side, np.dtype(dtype).name, n),
+                                      daemon=True))
         trainers[-1].start()
     ask = lambda side, step=True: (conns[side].send(step), conns[side].recv())[1]
     try:
@@ -339,6 +356,31 @@ def charrnn_throughput(dtype, repeat):
     return t, n, max(0.0, others / (last[0] - first[0]))
 
 
+#: The columns of the rows ``speed_row`` writes.
+SPEED_COLUMNS = ("other processes' load (cores) | dtype | threads (both) | rnnlib ms/step | PyTorch ms/step | "
+                 "rnnlib chars/s | PyTorch chars/s | rnnlib / PyTorch (rounds' range) | at least as fast")
+
+
+def speed_row(steps, dtype, work, chars, repeat):
+    """``separate_processes``'s measurement as a row's cells (``SPEED_COLUMNS``)."""
+    t, n, load = separate_processes(steps, dtype, work, repeat)
+    ours, theirs = t["rnnlib"].median, t["pytorch"].median
+    r = timing.paired_ratios(t["pytorch"], t["rnnlib"])         # their time / ours = our chars/s / theirs
+    return (f"{load:.1f} | {np.dtype(dtype).name} | {n} | {ours * 1e3:.1f} | {theirs * 1e3:.1f} | "
+            f"{chars / ours:,.0f} | {chars / theirs:,.0f} | {theirs / ours:.2f} ({r.min:.2f}-{r.max:.2f}) | "
+            f"{'yes' if theirs >= ours else 'NO'} |")
+
+
+#: How sections 2 and 3 say they were measured.
+HOW = ("Each library trains in its own process, as a user trains: in one process rnnlib's step ran up to 1.5x "
+       "faster after PyTorch's steps than before them, most likely through the memory allocator they share. "
+       "Medians of {repeat} interleaved rounds, one step of each, 0.2 s pause before each step (OpenBLAS's "
+       "threads spin for about 0.1 s after a step), after 3 untimed steps each. Other processes' load: the "
+       "cores busy while the row was measured, the two trainers' and this process's own time taken out. The "
+       "ratio is of the medians; in brackets the range of the rounds' ratios. Threads: what `rnnlib.threads` "
+       "chose for rnnlib's products (it chooses for each call), given to `torch.set_num_threads`.")
+
+
 def section_twin(torch, args):
     default = charlm.Config()
     lines = [f"## 1. Twin run ({args.steps} steps, H={default.hidden}, B={default.batch_size}, "
@@ -354,14 +396,20 @@ def section_twin(torch, args):
 
 
 def section_throughput(torch, args):
-    lines = ["## 2. Training throughput at the command line's default size (characters per second)", "",
-             "| cell | dtype | rnnlib | PyTorch (nn.GRU / nn.LSTM) | rnnlib / PyTorch |", "|---|---|---|---|---|"]
+    config, start = charlm.Config(), time.perf_counter()
+    chars = config.batch_size * config.window
+    lines = [f"## 2. Training throughput at the command line's default size (H={config.hidden}, "
+             f"B={config.batch_size}, T={config.window}, one-hot input, no dropout; {chars} characters per "
+             "training step), against PyTorch's fastest CPU path (nn.GRU / nn.LSTM)", "",
+             "| cell | " + SPEED_COLUMNS + " |", "|---" * (SPEED_COLUMNS.count("|") + 2) + "|"]
+    print("\n".join(lines), flush=True)
     for cell in args.cells.split(","):
         for dtype in (np.float64, np.float32):
-            r = throughput(torch, replace(charlm.Config(), cell=cell), dtype)
-            lines.append(f"| {cell} | {np.dtype(dtype).name} | {r['rnnlib']:,.0f} | {r['pytorch']:,.0f} | "
-                         f"{r['rnnlib'] / r['pytorch']:.2f} |")
+            lines.append(f"| {cell} | " + speed_row(functools.partial(default_size_steps, cell=cell), dtype,
+                                                   default_size_work(cell), chars, args.repeat))
             print(lines[-1], flush=True)
+    lines += ["", HOW.format(repeat=args.repeat) + " nn.GRU is another GRU than ours (it applies the reset gate "
+              f"after the product). This section took {time.perf_counter() - start:.0f} s."]
     return lines
 
 
@@ -377,29 +425,16 @@ def section_charrnn(torch, args):
              f"Same computation (float64, the same initial weights, one step from the zero state): the loss "
              f"differs by {d_loss:.1e} (relative), the gradients by at most {d_grad:.1e} (max |difference| / "
              f"max |PyTorch's|, each parameter); within 1e-10: {ok}.", "",
-             "| machine | other processes' load (cores) | dtype | threads (both) | rnnlib ms/step | PyTorch ms/step | "
-             "rnnlib chars/s | PyTorch chars/s | rnnlib / PyTorch (rounds' range) | at least as fast |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| machine | " + SPEED_COLUMNS + " |", "|---" * (SPEED_COLUMNS.count("|") + 2) + "|"]
     print("\n".join(lines), flush=True)
+    work = CELLS["lstm"].step_work(charrnn_corpus()[1], c["H"], c["batch"])
     for state in ("quiet", "busy"):
         with busy(state):
             for dtype in (np.float64, np.float32):
-                t, n, load = charrnn_throughput(dtype, args.repeat)
-                ours, theirs = t["rnnlib"].median, t["pytorch"].median
-                r = timing.paired_ratios(t["pytorch"], t["rnnlib"])     # their time / ours = our chars/s / theirs
-                lines.append(f"| {state} | {load:.1f} | {np.dtype(dtype).name} | {n} | {ours * 1e3:.1f} | "
-                             f"{theirs * 1e3:.1f} | {chars / ours:,.0f} | {chars / theirs:,.0f} | "
-                             f"{theirs / ours:.2f} ({r.min:.2f}-{r.max:.2f}) | {'yes' if theirs >= ours else 'NO'} |")
+                lines.append(f"| {state} | " + speed_row(charrnn_steps, dtype, work, chars, args.repeat))
                 print(lines[-1], flush=True)
-    lines += ["", "Each library trains in its own process, as a user trains (in one process rnnlib's step ran "
-              "1.5x faster after PyTorch's steps than before them, most likely through the memory allocator they "
-              "share). Medians of "
-              f"{args.repeat} interleaved rounds, one step of each, 0.2 s pause before each step, after 3 untimed "
-              "steps each. Busy: another process spinning on one core (as in `benchmarks/bench.py`, section 7). "
-              "Other processes' load: the cores busy while the row was measured, the two trainers' and this "
-              "process's own time taken out (quiet: about 0; busy: about 1, the spinner). The ratio is of the "
-              "medians; in brackets the range of the rounds' ratios. Threads: what `rnnlib.threads` chose for "
-              "rnnlib's products (it chooses for each call), given to `torch.set_num_threads`. This section took "
+    lines += ["", HOW.format(repeat=args.repeat) + " Busy: another process spinning on one core (as in "
+              "`benchmarks/bench.py`, section 7; its load about 1, quiet about 0). This section took "
               f"{time.perf_counter() - start:.0f} s."]
     return lines
 
@@ -425,12 +460,12 @@ def main():
     ap.add_argument("--cells", default="gru,lstm", help="the cells of sections 1 and 2")
     ap.add_argument("--only", default=",".join(SECTIONS),
                     help=f"the sections to run (default: all of {', '.join(SECTIONS)})")
-    ap.add_argument("--repeat", type=int, default=21, help="section 3's timed rounds")
+    ap.add_argument("--repeat", type=int, default=21, help="sections 2 and 3's timed rounds")
     args = ap.parse_args()
     torch = _torch()
     header = ["# The character language model against PyTorch", "",
-              f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads in sections 1 and 2; section 3 "
-              f"says its own); numpy {np.__version__}; {threads.usable_cores()} cores."]
+              f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads in section 1; sections 2 and 3 "
+              f"say their own); numpy {np.__version__}; {threads.usable_cores()} cores."]
     write_report(header, [SECTIONS[name](torch, args) for name in args.only.split(",")])
 
 
