@@ -27,7 +27,8 @@
 
 In sections 2 and 3 each library trains in its own process (``separate_processes``; in one
 process, rnnlib's step ran up to 1.5x faster after PyTorch's steps), both with the threads
-``rnnlib.threads`` chooses then, their steps interleaved, the medians compared.
+``rnnlib.threads`` chooses then, their steps interleaved, the medians compared. rnnlib's process
+keeps the memory it frees (``rnnlib.memory.keep_freed_memory``), as the command line's does.
 
 Writes ``benchmarks/reports/charlm.md``; ``--only`` replaces just its own sections there.
 """
@@ -45,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnlib import CELLS, charlm, interop, lm, text, threads, timing
+from rnnlib import CELLS, charlm, interop, lm, memory, text, threads, timing
 from rnnlib.cells.rnn import TRAINED_ACTIVATION
 from rnnlib.optim import Adam, clip_by_global_norm
 
@@ -311,6 +312,8 @@ def _trainer(conn, steps, side, dtype, n):
     torch = _torch() if side == "pytorch" else None
     if torch:
         torch.set_num_threads(n)
+    else:
+        memory.keep_freed_memory()               # as the command line does in its own process
     step = steps(torch, side, np.dtype(dtype))
     for message in iter(conn.recv, None):
         if message:

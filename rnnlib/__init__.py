@@ -17,6 +17,7 @@ Pure numpy, column-vector convention (``x_t`` is (D, B), ``h_t`` is (H, B), ``X`
 - ``text``, ``lm``, ``ngram``, ``charlm``   language modelling: text to ids, the character
                    model (truncated BPTT, perplexity, sampling), n-gram baselines, the command line
 - ``timing``       honest timing helpers
+- ``memory``       keeping freed memory in a process that trains (the command line's)
 - ``threads``      how many BLAS threads the loops' products use: more than one only where it pays
 - ``comparisons``  the cells timed against the lectures' code and against PyTorch
 - ``roofline``     FLOPs, the large-GEMM rate and where the time goes

@@ -20,6 +20,7 @@ import numpy as np
 from . import RUN_SETTINGS, CheckpointError, Config, Interrupted, best_path, load_checkpoint, train_charlm
 from .config import flag
 from ..lm import sample
+from ..memory import keep_freed_memory
 
 DEFAULTS = Config()
 
@@ -108,6 +109,7 @@ def _sample(args):
 
 def main(argv=None):
     args = _parser().parse_args(argv)
+    keep_freed_memory()                  # this process is ours: its training steps reuse their memory
     try:
         (_train if args.command == "train" else _sample)(args)
     except (ValueError, CheckpointError, OSError) as exc:

@@ -1,6 +1,7 @@
 """``python -m rnnlib.charlm``: train, resume, sample, and one-line errors."""
 
 import contextlib
+import platform
 import re
 import signal
 import subprocess
@@ -336,3 +337,19 @@ def test_other_encodings_and_sampling_without_a_prime(tmp_path):
     assert set(r.stdout.rstrip("\n")) <= set(charlm.load_checkpoint(out).vocab.chars)
     r = _run("train", "--text", str(text), *SMALL, "--steps", "2", "--out", str(out))      # not UTF-8
     assert r.returncode == 2 and "say which with --encoding" in r.stderr
+
+
+def test_the_command_line_keeps_freed_memory_for_its_training_steps(monkeypatch, tmp_path):
+    """rnnlib.memory tells glibc's allocator to keep freed memory (a step's temporaries then reuse
+    mapped pages); the command line asks for it in its own process."""
+    from rnnlib.charlm import __main__ as cli
+
+    probe = "import rnnlib.memory as m; print(m.keep_freed_memory())"
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip() in ("True", "False"), r.stderr
+    if sys.platform == "linux" and "glibc" in " ".join(platform.libc_ver()):
+        assert r.stdout.strip() == "True"
+    asked = []
+    monkeypatch.setattr(cli, "keep_freed_memory", lambda: asked.append(True))
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["sample", "missing.npz"]) == 2 and asked == [True]
