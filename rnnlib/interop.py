@@ -105,9 +105,6 @@ def lstm_to_torch(weights):
 def lstm_from_torch(state):
     """``torch.nn.LSTM`` state-dict arrays (as numpy, one layer) -> our LSTM weight tuple;
     the two biases add."""
-    W_ih, W_hh = np.asarray(state["weight_ih_l0"]), np.asarray(state["weight_hh_l0"])
-    if W_hh.ndim != 2 or W_hh.shape[0] != 4 * W_hh.shape[1] or W_ih.shape[0] != W_hh.shape[0]:
-        raise ValueError(f"weight_hh_l0 must be (4H, H) and weight_ih_l0 (4H, D); got {W_hh.shape} and {W_ih.shape}")
     return lstm.from_torch(state)
 
 
@@ -156,8 +153,7 @@ def stack_from_torch(cell, state):
                 one = {k: np.asarray(state[k + suffix]) for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
             except KeyError as exc:
                 raise ValueError(f"the state dict lacks {exc.args[0]} (layer {l} of {L})") from None
-            per_direction.append((lstm_from_torch if spec.name == "lstm" else from_torch)(
-                {k + "_l0": v for k, v in one.items()}))
+            per_direction.append(from_torch({k + "_l0": v for k, v in one.items()}))
         layers.append(tuple(per_direction) if bidirectional else per_direction[0])
     return layers, bidirectional
 

@@ -206,6 +206,8 @@ def from_torch(state):
     """``torch.nn.LSTM``'s one-layer state dict (numpy arrays) -> the weight tuple; the two
     biases add."""
     W_ih, W_hh = np.asarray(state["weight_ih_l0"]), np.asarray(state["weight_hh_l0"])
+    if W_hh.ndim != 2 or W_hh.shape[0] != 4 * W_hh.shape[1] or W_ih.shape[0] != W_hh.shape[0]:
+        raise ValueError(f"weight_hh_l0 must be (4H, H) and weight_ih_l0 (4H, D); got {W_hh.shape} and {W_ih.shape}")
     H = W_hh.shape[1]
     b = np.asarray(state["bias_ih_l0"]) + np.asarray(state["bias_hh_l0"])
     blocks = {k: slice(j * H, (j + 1) * H) for j, k in enumerate(TORCH_ORDER)}

@@ -210,16 +210,22 @@ def test_bad_input_is_refused_before_training_with_one_line(own_text, tmp_path, 
     assert _files(folder) == before
 
 
-def test_ctrl_c_saves_the_current_step_and_exits_130(own_text, tmp_path):
-    """SIGINT between two evaluations: the step it stopped at is saved and named; nothing else is left."""
-    out = tmp_path / "m.npz"
-    proc = subprocess.Popen([sys.executable, "-m", "rnnlib.charlm", "train", "--text", str(own_text), *SMALL,
+def _training_past_its_first_checkpoint(text, out):
+    """A long training run in the background, once its first evaluation has written ``out``."""
+    proc = subprocess.Popen([sys.executable, "-m", "rnnlib.charlm", "train", "--text", str(text), *SMALL,
                              "--steps", "1000000", "--eval-every", "20", "--out", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
-    while not out.exists():                         # the first evaluation has written a checkpoint
+    while not out.exists():
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
         time.sleep(0.05)
+    return proc
+
+
+def test_ctrl_c_saves_the_current_step_and_exits_130(own_text, tmp_path):
+    """SIGINT between two evaluations: the step it stopped at is saved and named; nothing else is left."""
+    out = tmp_path / "m.npz"
+    proc = _training_past_its_first_checkpoint(own_text, out)
     time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
@@ -289,13 +295,7 @@ def test_an_interrupted_run_resumed_is_the_uninterrupted_run_history_too(tmp_pat
 
 def test_sigterm_saves_too_and_exits_143(own_text, tmp_path):
     out = tmp_path / "m.npz"
-    proc = subprocess.Popen([sys.executable, "-m", "rnnlib.charlm", "train", "--text", str(own_text), *SMALL,
-                             "--steps", "1000000", "--eval-every", "20", "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not out.exists():
-        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
-        time.sleep(0.05)
+    proc = _training_past_its_first_checkpoint(own_text, out)
     proc.terminate()
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143 and "saved step" in err.splitlines()[-1], err
