@@ -1,8 +1,9 @@
 """The verdict: compare what a submission's function returned with the reference (grader side).
 
 Runs in the grader's own process on data decoded by ``rnngrade.wire`` (fresh numpy arrays), with
-``rnnlib.grading.check_array`` for every array. For hidden cases the messages say what is wrong
-and where, never the inputs or the expected values.
+``rnnlib.grading.check_array`` for every array of floats; an array of integers (indices, token
+ids) must be equal. For hidden cases the messages say what is wrong and where, never the inputs
+or the expected values.
 """
 
 import numbers
@@ -29,6 +30,31 @@ def _names_of(names, n):
     if isinstance(names, (tuple, list)):
         return ", ".join(n_ if isinstance(n_, str) else "(" + _names_of(n_, len(n_)) + ")" for n_ in names)
     return str(names)
+
+
+#: an integer array's values are quoted in full (visible cases) up to this size, else the first wrong one
+SHOWN_INTEGERS = 20
+
+
+def _integer_array(label, got, expected, show_values):
+    """Problems of an answer that must be an array of integers equal to ``expected`` (indices,
+    token ids: exact, any integer dtype; floats, even integral ones, are refused)."""
+    if not isinstance(got, np.ndarray):
+        return [f"{label}: expected a numpy array of integers of shape {expected.shape}, got {_kind(got)}"]
+    if got.shape != expected.shape:
+        return [f"{label}: wrong shape: expected {expected.shape}, got {got.shape}"]
+    if not np.issubdtype(got.dtype, np.integer):
+        return [f"{label}: wrong dtype: expected integers ({expected.dtype}), got {got.dtype}"]
+    wrong = got != expected
+    if not wrong.any():
+        return []
+    idx = tuple(int(i) for i in np.argwhere(wrong)[0])
+    text = f"{label}: {int(wrong.sum())} of {wrong.size} values are wrong, the first at index {idx}"
+    if show_values and expected.size <= SHOWN_INTEGERS:
+        text += f": got {got.tolist()}, expected {expected.tolist()}"
+    elif show_values:
+        text += f": got {got[idx]}, expected {expected[idx]}"
+    return [text]
 
 
 def compare(got, expected, names, rtol, atol, show_values):
@@ -63,6 +89,8 @@ def compare(got, expected, names, rtol, atol, show_values):
             detail = f": got {got:.10g}, expected {expected:.10g}" if show_values else ""
             return [f"{label}: wrong value, error {err:.3g}{how_far(got, expected)}{detail}"]
         return []
+    if isinstance(expected, np.ndarray) and np.issubdtype(expected.dtype, np.integer):
+        return _integer_array(label, got, expected, show_values)
     if isinstance(got, np.ndarray) and isinstance(expected, np.ndarray):
         verdict = check_array(label, got, expected, rtol=rtol, atol=atol, show_values=show_values)
         return [] if verdict.ok else [verdict.message]

@@ -11,6 +11,9 @@ Pure numpy, column-vector convention (``x_t`` is (D, B), ``h_t`` is (H, B), ``X`
 - ``lecture``      the lectures' seed-10 set-up and published numbers
 - ``bptt``         sequence forward and backward (backprop through time)
 - ``deep``         stacked and bidirectional layers of any cell, dropout between layers
+- ``attention``    additive (Bahdanau) attention over an encoder's outputs, with a mask
+- ``dates``, ``seq2seq``   human-written dates paired with ISO 8601; an encoder-decoder with
+                   attention, greedy and beam-search decoding, its command line
 - ``losses``       linear read-out, MSE, softmax cross-entropy
 - ``gradcheck``    numerical gradients and relative errors
 - ``init``, ``optim``, ``train``, ``data``   initialisation, optimisers, training, tasks
@@ -28,6 +31,7 @@ Pure numpy, column-vector convention (``x_t`` is (D, B), ``h_t`` is (H, B), ``X`
 from .activations import sigmoid, sigmoid_grad_from_output, tanh, tanh_grad_from_output
 from .bptt import Cache, backward, forward, infer, weight_names
 from .cells import CELLS, gru_step, lstm_step, mgu_step, rnn_step
+from .attention import additive_attention, additive_attention_backward
 from .deep import DeepCache, deep_backward, deep_forward
 from .data import ADDING_BASELINE_MSE, adding_problem, noisy_sine
 from .gradcheck import check_gradients, numerical_gradient, relative_error
@@ -47,6 +51,7 @@ __all__ = [
     "lecture_setup", "LECTURE_GRU_X1",
     "forward", "backward", "infer", "Cache", "weight_names",
     "deep_forward", "deep_backward", "DeepCache",
+    "additive_attention", "additive_attention_backward",
     "readout_forward", "readout_backward", "mse", "softmax_cross_entropy",
     "numerical_gradient", "relative_error", "check_gradients",
     "init_weights", "init_readout", "SGD", "Adam", "clip_by_global_norm", "clip_elementwise",

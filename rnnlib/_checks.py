@@ -27,6 +27,17 @@ def as_float_array(a, name, ndim, what):
     return arr
 
 
+def check_ids(ids, V, name, what, size):
+    """``ids`` as a (T, B) integer array of values in ``[0, V)``; ``what`` they are (e.g.
+    "character ids") and ``size`` where ``V`` comes from (e.g. "W_y.shape[0]") go into the error."""
+    ids = np.asarray(ids)
+    if ids.ndim != 2 or not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(f"{name} must be a (T, B) integer array; got dtype {ids.dtype}, shape {ids.shape}")
+    if ids.size and (ids.min() < 0 or ids.max() >= V):
+        raise ValueError(f"{name} must be {what} in [0, {V}) (V = {size}); got range [{ids.min()}, {ids.max()}]")
+    return ids
+
+
 def check_finite(arr, name):
     """Raise if ``arr`` holds NaN or infinity, naming how many and where the first is."""
     if np.isfinite(arr.sum()):

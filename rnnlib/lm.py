@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._checks import check_ids
 from .bptt import infer
 from .cells import get as get_cell
 from .cells.rnn import TRAINED_ACTIVATION
@@ -139,15 +140,6 @@ def _inputs(E, W_y, ids):
     return E[:, ids].transpose(1, 0, 2)            # E[:, ids] is (D, T, B)
 
 
-def _check_ids(ids, V, name):
-    ids = np.asarray(ids)
-    if ids.ndim != 2 or not np.issubdtype(ids.dtype, np.integer):
-        raise ValueError(f"{name} must be a (T, B) integer array; got dtype {ids.dtype}, shape {ids.shape}")
-    if ids.size and (ids.min() < 0 or ids.max() >= V):
-        raise ValueError(f"{name} must be character ids in [0, {V}) (V = W_y.shape[0]); got range [{ids.min()}, {ids.max()}]")
-    return ids
-
-
 @dataclass
 class LMCache:
     """What ``lm_backward`` needs from ``lm_forward``.
@@ -209,7 +201,7 @@ def lm_forward(cell, params, X_ids, state_0, activation=TRAINED_ACTIVATION, drop
     """
     E, layers, W_y, b_y = _split(cell, params)
     V = W_y.shape[0]
-    X_ids = _check_ids(X_ids, V, "X_ids")
+    X_ids = check_ids(X_ids, V, "X_ids", "character ids", "W_y.shape[0]")
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout must be in [0, 1); got {dropout}")
     hs, stack = deep_forward(cell, layers, _inputs(E, W_y, X_ids), _as_layers(state_0, len(layers)),
@@ -299,7 +291,7 @@ def lm_perplexity(cell, params, ids, streams=16, activation=TRAINED_ACTIVATION):
     n = (len(ids) - 1) // streams
     if n < 1:
         raise ValueError(f"{len(ids)} characters are too few for {streams} streams")
-    X_ids = _check_ids(ids[:n * streams].reshape(streams, n).T, W_y.shape[0], "ids")
+    X_ids = check_ids(ids[:n * streams].reshape(streams, n).T, W_y.shape[0], "ids", "character ids", "W_y.shape[0]")
     Y_ids = ids[1:n * streams + 1].reshape(streams, n).T
     hs = _inputs(E, W_y, X_ids)
     for weights in layers:                        # each layer reads the whole sequence below it

@@ -14,7 +14,7 @@ import numpy as np
 from rnngrade.mutate import solved_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENTS = ["forward_and_scan", "gru_bptt", "mgu", "lstm", "charlm"]
+ASSIGNMENTS = ["forward_and_scan", "gru_bptt", "mgu", "lstm", "charlm", "attention"]
 
 
 def release(name):
@@ -151,3 +151,55 @@ CHARLM_NOT_DETACHED = ("    grads, _ = lm_backward(dlogits, cache)          # th
             grads[name] = grads[name] + d
     globals()["previous_cache"] = cache
 """)
+
+# Assignment 6's softmax over every position, the pads' scores included, the pads zeroed afterwards:
+# the largest score subtracted may be a pad's, far above the real ones, whose exponentials then all
+# underflow. (old, new) for ``mutate`` on the solution cell ``attention_forward``.
+ATTENTION_MAX_OVER_PADS = ("    e = np.where(mask, e, -np.inf)           # a pad's score: -inf, whose exponential is exactly 0\n"
+                           "    w = np.exp(e - e.max(axis=0))            # each column's largest real score subtracted\n",
+                           "    w = np.exp(e - e.max(axis=0)) * mask     # the largest score of all subtracted, the pads zeroed\n")
+
+# Assignment 6's decoder step that returns the weights of the new state: it attends again, with
+# h_next as the query. (old, new) for ``mutate`` on the solution cell ``decoder_step``.
+ATTENTION_QUERY_H_NEXT = ('    logits = params["W_y"] @ h_next + params["b_y"]\n',
+                          "    _, alpha, _ = attention_forward(h_next, Hs, mask, weights)     # the new state's weights\n"
+                          '    logits = params["W_y"] @ h_next + params["b_y"]\n')
+
+# Assignment 6's beam step that keeps the best candidate of each parent, then the k best of those.
+# (old, new) for ``mutate`` on the solution cell ``beam_step``.
+ATTENTION_BEAM_PER_PARENT = ('    best = np.argsort(-candidates, kind="stable")[:k]          # the best first; ties in (parent, token) order\n',
+                             "    each = candidates.reshape(n, V).argmax(axis=1) + V * np.arange(n)     # each parent's best\n"
+                             '    best = each[np.argsort(-candidates[each], kind="stable")][:k]\n')
+
+# Assignment 6's typical mistakes, (name, solution cell, old, new, the test cell of the part it
+# breaks), shared by the round trip (test_grading.py) and the visible checks (test_visible_checks.py)
+ATTENTION_MISTAKES = [
+    ("mask-ignored", "attention_forward",
+     "    e = np.where(mask, e, -np.inf)           # a pad's score: -inf, whose exponential is exactly 0\n", "",
+     "test_attention_forward"),
+    ("softmax-over-the-batch", "attention_forward",
+     "w = np.exp(e - e.max(axis=0))            # each column's largest real score subtracted\n    alpha = w / w.sum(axis=0)",
+     "w = np.exp(e - e.max(axis=1, keepdims=True))\n    alpha = w / w.sum(axis=1, keepdims=True)", "test_attention_forward"),
+    ("no-max-subtraction", "attention_forward", "w = np.exp(e - e.max(axis=0))", "w = np.exp(e)",
+     "test_attention_forward"),
+    ("max-over-the-pads", "attention_forward", *ATTENTION_MAX_OVER_PADS, "test_attention_forward"),
+    ("no-jacobian-subtraction", "attention_backward", "de = alpha * (dalpha - (alpha * dalpha).sum(axis=0))",
+     "de = alpha * dalpha", "test_attention_backward"),
+    ("dHs-without-the-value-path", "attention_backward", "dHs = alpha[:, None] * dcontext + U_a.T @ dz",
+     "dHs = U_a.T @ dz", "test_attention_backward"),
+    ("dHs-without-the-key-path", "attention_backward", "dHs = alpha[:, None] * dcontext + U_a.T @ dz",
+     "dHs = alpha[:, None] * dcontext", "test_attention_backward"),
+    ("query-h-next", "decoder_step", *ATTENTION_QUERY_H_NEXT, "test_decoder_step"),
+    ("context-before-embedding", "decoder_step", 'np.concatenate([params["E_tgt"][:, y_prev], context])',
+     'np.concatenate([context, params["E_tgt"][:, y_prev]])', "test_decoder_step"),
+    ("readout-from-h", "decoder_step", 'params["W_y"] @ h_next', 'params["W_y"] @ h', "test_decoder_step"),
+    ("top-k-per-parent", "beam_step", *ATTENTION_BEAM_PER_PARENT, "test_beam_step"),
+    ("scores-not-added", "beam_step", "(scores + log_probs).T.ravel()", "log_probs.T.ravel()", "test_beam_step"),
+    ("divmod-swapped", "beam_step", "parents, tokens = np.divmod(best, V)", "tokens, parents = np.divmod(best, V)",
+     "test_beam_step"),
+    ("states-not-reordered", "beam_step", "new_states = states[:, parents]", "new_states = states", "test_beam_step"),
+    ("ascending-order", "beam_step", 'np.argsort(-candidates, kind="stable")[:k]',
+     'np.argsort(candidates, kind="stable")[-k:]', "test_beam_step"),
+    ("ties-reversed", "beam_step", 'np.argsort(-candidates, kind="stable")[:k]',
+     'np.argsort(candidates, kind="stable")[::-1][:k]', "test_beam_step"),
+]

@@ -1,10 +1,8 @@
 """Checkpoints: a ``Model`` as a training run leaves it, written atomically to an .npz file and
 read back, and where a run may write one (``check_out``)."""
 
-import contextlib
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -12,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..cells import CELLS
+from ..files import check_out_file, write_atomically
 from ..lm import init_lm
 from ..optim import Adam
 from ..text import Vocab
@@ -79,26 +78,21 @@ def check_out(out, text=None):
     """Check before training that ``out`` and ``best_path(out)`` can be written: an existing,
     writable folder; neither a folder itself, nor the text trained on, nor a file that is not an
     rnnlib.charlm checkpoint (an older checkpoint is replaced). Raises ``ValueError`` saying which."""
-    if not str(out):
-        raise ValueError("--out must name a file, e.g. model.npz")
+    is_text = lambda path: text is not None and path.is_file() and Path(text).exists() and path.samefile(text)
+    if is_text(Path(out)):
+        raise ValueError(f"--out {out}: {out} is the text to train on; it would be overwritten")
+    check_out_file(out, "model.npz", _is_checkpoint, "rnnlib.charlm")
     out = Path(out)
-    folder = out.parent
-    if out.is_dir():
-        raise ValueError(f"--out {out} is a directory; give a file name, e.g. {out / 'model.npz'}")
-    if not folder.is_dir():
-        raise ValueError(f"--out {out}: the directory {folder} does not exist")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ValueError(f"--out {out}: the directory {folder} is not writable")
-    for path in (out, best_path(out)):
-        if path.is_dir():
-            raise ValueError(f"--out {out}: {path} is a directory; give a file name, e.g. {out / 'model.npz'}")
-        if text is not None and path.exists() and Path(text).exists() and path.samefile(text):
-            raise ValueError(f"--out {out}: {path} is the text to train on; it would be overwritten")
-        if path.exists() and not _is_checkpoint(path):
-            raise ValueError(f"--out {out}: {path} exists and is not an rnnlib.charlm checkpoint; "
-                             "it is not overwritten: choose another name")
-        if path.exists() and not os.access(path, os.W_OK):
-            raise ValueError(f"--out {out}: {path} exists and is not writable")
+    best = best_path(out)                        # written beside out: the same checks
+    if is_text(best):
+        raise ValueError(f"--out {out}: {best} is the text to train on; it would be overwritten")
+    if best.is_dir():
+        raise ValueError(f"--out {out}: {best} is a directory; give a file name, e.g. {out / 'model.npz'}")
+    if best.exists() and not _is_checkpoint(best):
+        raise ValueError(f"--out {out}: {best} exists and is not an rnnlib.charlm checkpoint; "
+                         "it is not overwritten: choose another name")
+    if best.exists() and not os.access(best, os.W_OK):
+        raise ValueError(f"--out {out}: {best} exists and is not writable")
 
 
 def _is_checkpoint(path):
@@ -125,19 +119,7 @@ def save_checkpoint(model, path):
             "adam_t": opt.t, "text_sha256": model.text_sha256, "test_ppl": model.test_ppl,
             "pending_losses": model.pending_losses}
     arrays["meta"] = np.array(json.dumps(meta))
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".charlm-", suffix=".npz.part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)      # a temporary file is private (0600); a checkpoint is not
-        os.replace(temporary, path)
-    except BaseException:                        # Ctrl-C, a full disk, a directory at path ...
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    write_atomically(path, lambda f: np.savez(f, **arrays), ".charlm-", ".npz.part")
 
 
 def load_checkpoint(path):

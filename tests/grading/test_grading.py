@@ -23,9 +23,9 @@ import sys
 import nbformat
 import pytest
 
-from grading_support import (ASSIGNMENTS, CHARLM_CLIP_EACH, CHARLM_CLIP_IN_PLACE, CHARLM_NOT_DETACHED, add_cell,
-                             as_data, cell, data_cell, make_course, mutate, release, replace_solution, rnngrade, scores,
-                             solved, submit)
+from grading_support import (ASSIGNMENTS, ATTENTION_MISTAKES, CHARLM_CLIP_EACH, CHARLM_CLIP_IN_PLACE,
+                             CHARLM_NOT_DETACHED, add_cell, as_data, cell, data_cell, make_course, mutate, release,
+                             replace_solution, rnngrade, scores, solved, submit)
 from rnngrade import pipeline, runner
 from rnngrade import secret as course_secret
 
@@ -37,6 +37,7 @@ POINTS = {
     "mgu": {"test_mgu_step_forward": 3, "test_mgu_step_backward": 6, "test_mgu_backward": 5},
     "lstm": {"test_lstm_step_forward": 3, "test_lstm_step_backward": 6, "test_lstm_backward": 5},
     "charlm": {"test_softmax_cross_entropy": 4, "test_clip_by_global_norm": 2, "test_sample_next": 3, "test_train_step": 4},
+    "attention": {"test_attention_forward": 3, "test_attention_backward": 4, "test_decoder_step": 3, "test_beam_step": 3},
 }
 
 # (assignment, student, cell, old, new, the parts this mistake breaks)
@@ -94,6 +95,9 @@ MISTAKES = [
     ("charlm", "fixed-max-norm", "train_step", "clip_by_global_norm(list(grads.values()), max_norm)",
      "clip_by_global_norm(list(grads.values()), 1.0)", {"test_train_step"}),
 ]
+# assignment 6: the typical mistakes of the attention, the decoder step and the beam step
+MISTAKES += [("attention", student, solution_cell, old, new, {grade_id})
+             for student, solution_cell, old, new, grade_id in ATTENTION_MISTAKES]
 
 PATCH_CHECKS = """
 import numpy as np
@@ -143,14 +147,23 @@ REFERENCE_CALLS = {
                       "clipped, _ = rnnlib.clip_by_global_norm(list(grads.values()), max_norm)\n"
                       "for p, g in zip(params.values(), clipped):\n    p -= lr * g",
     },
+    "attention": {
+        "attention_forward": "context, alpha, ((_, _, _, _, a, _), _) = rnnlib.additive_attention(s, Hs, mask, weights)",
+        "attention_backward": "ds, dHs, (dW_a, dU_a, dv_a) = rnnlib.additive_attention_backward(\n"
+                              "    dcontext, rnnlib.additive_attention(s, Hs, alpha > 0, weights)[2])",
+        "decoder_step": 'model = Model("gru", 1, params["E_tgt"].shape[0], 1, h.shape[0], True, 1, params["E_tgt"].shape[1])\n'
+                        "logits, h_next, alpha, _ = rnnlib.seq2seq.model.decoder_step(model, params, y_prev, h, Hs, mask > 0)",
+        "beam_step": "new_scores, tokens, parents, new_states = rnnlib.seq2seq.decode.beam_step(log_probs, scores, states, k)",
+    },
 }
 
 FIRST_PART = {"forward_and_scan": ("sigmoid", "test_sigmoid"), "gru_bptt": ("gru_step_forward", "test_gru_step_forward"),
               "mgu": ("mgu_step_forward", "test_mgu_step_forward"), "lstm": ("lstm_step_forward", "test_lstm_step_forward"),
-              "charlm": ("softmax_cross_entropy", "test_softmax_cross_entropy")}
+              "charlm": ("softmax_cross_entropy", "test_softmax_cross_entropy"),
+              "attention": ("attention_forward", "test_attention_forward")}
 LOOPING_PART = {"forward_and_scan": ("gru_step", "test_gru_step"), "gru_bptt": ("gru_backward", "test_gru_backward"),
                 "mgu": ("mgu_backward", "test_mgu_backward"), "lstm": ("lstm_backward", "test_lstm_backward"),
-                "charlm": ("train_step", "test_train_step")}
+                "charlm": ("train_step", "test_train_step"), "attention": ("decoder_step", "test_decoder_step")}
 
 
 def malformed(a):
@@ -585,7 +598,7 @@ def test_a_grader_error_names_the_student_and_spares_the_others(graded, tmp_path
 
 # one feedback page per assignment, of a submission with a mistake (one part lost)
 FEEDBACK_PAGES = {"forward_and_scan": "missing-bias", "gru_bptt": "no-carry", "mgu": "missing-bias",
-                  "lstm": "dc-not-carried"}
+                  "lstm": "dc-not-carried", "attention": "no-jacobian-subtraction"}
 
 FEEDBACK_PAGE_REPORT = r"""() => {
   const raw = [];
@@ -649,7 +662,8 @@ def test_feedback_pages_in_chromium(graded, chromium_browser):
 
 def test_feedback_says_in_plain_words_which_inner_argument_differs(graded):
     """Where the student's code calls another graded function with an argument the reference does
-    not pass (a missing bias before sigmoid, a gradient not carried back into the step backward),
+    not pass (a missing bias before sigmoid, a gradient not carried back into the step backward,
+    the new state as the attention's query),
     the verdict says so in words, with the values the student's own notebook shows: no NaN."""
     course = graded[0]
     said = {("forward_and_scan", "missing-bias", "test_rnn_step"):
@@ -657,7 +671,9 @@ def test_feedback_says_in_plain_words_which_inner_argument_differs(graded):
             ("gru_bptt", "no-carry", "test_gru_backward"):
             "the gradient your code passed to gru_step_backward at one of the steps differs from the reference's",
             ("lstm", "dc-not-carried", "test_lstm_backward"):
-            "the gradient your code passed to lstm_step_backward at one of the steps differs from the reference's"}
+            "the gradient your code passed to lstm_step_backward at one of the steps differs from the reference's",
+            ("attention", "query-h-next", "test_decoder_step"):
+            "the query your code passed to attention_forward differs from the reference's"}
     for (a, student, gid), words in said.items():
         autograded = nbformat.read(course / "autograded" / student / a / f"{a}.ipynb", as_version=4)
         verdict = next(o.text for c in autograded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == gid

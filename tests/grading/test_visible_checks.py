@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 import rnnlib
-from grading_support import (ASSIGNMENTS, CHARLM_CLIP_EACH, CHARLM_CLIP_IN_PLACE, CHARLM_NOT_DETACHED, cell, mutate,
-                             solved)
+from grading_support import (ASSIGNMENTS, ATTENTION_MISTAKES, CHARLM_CLIP_EACH, CHARLM_CLIP_IN_PLACE,
+                             CHARLM_NOT_DETACHED, cell, mutate, solved)
 from rnngrade import incell, judge, specs
 from rnnlib.gradcheck import WRONG
 
@@ -80,7 +80,12 @@ MISTAKES += [
     ("charlm", "train_step", "clip_by_global_norm(list(grads.values()), max_norm)",
      "clip_by_global_norm(list(grads.values()), 1.0)", "test_train_step"),
 ]
+# assignment 6: the typical mistakes of the attention, the decoder step and the beam step
+MISTAKES += [("attention", solution_cell, old, new, grade_id) for _, solution_cell, old, new, grade_id in ATTENTION_MISTAKES]
 MISTAKE_IDS = [f"{a}-{gid}-{i}" for i, (a, _, _, _, gid) in enumerate(MISTAKES)]
+# backward mistakes that break one array only (the others' checks must list several)
+ONE_WRONG_ARRAY = {("attention", "attention_backward", old, new, "test_attention_backward")
+                   for name, _, old, new, _ in ATTENTION_MISTAKES if name.startswith("dHs-without")}
 
 
 def _grade_id(c):
@@ -237,7 +242,10 @@ def test_a_backward_check_lists_every_wrong_array_as_the_grader_does(mistake):
     _, case, problems = grader_verdict(assignment, grade_id, ns)
     assert not case.hidden, f"the grader passes the visible example; its {case.label}: {problems}"
     wrong = _names(problems)
-    assert len(wrong) >= 2, f"this mistake should break several arrays; the grader lists {problems}"
+    if mistake in ONE_WRONG_ARRAY:
+        assert len(wrong) == 1, f"this mistake should break one array; the grader lists {problems}"
+    else:
+        assert len(wrong) >= 2, f"this mistake should break several arrays; the grader lists {problems}"
     assert _names(error.partition(": ")[2].splitlines()) == wrong, error
 
 
@@ -268,7 +276,7 @@ def _gradient_check_blocks(printed):
     return blocks
 
 
-GRADCHECKED = [m for m in MISTAKES if m[0] in ("gru_bptt", "mgu", "lstm", "charlm")]
+GRADCHECKED = [m for m in MISTAKES if m[0] in ("gru_bptt", "mgu", "lstm", "charlm", "attention")]
 
 
 @pytest.mark.parametrize("mistake", GRADCHECKED, ids=[i for i, m in zip(MISTAKE_IDS, MISTAKES) if m in GRADCHECKED])
@@ -292,7 +300,7 @@ def test_a_gradient_check_blames_only_the_part_that_is_wrong(mistake):
             assert wrong, f"the check of {function} does not see its mistake:\n{printed}"
 
 
-@pytest.mark.parametrize("assignment", ["gru_bptt", "mgu", "lstm", "charlm"])
+@pytest.mark.parametrize("assignment", ["gru_bptt", "mgu", "lstm", "charlm", "attention"])
 def test_the_gradient_checks_mark_a_wrong_gradient_alike(assignment):
     """One mark for a gradient that does not agree, in every notebook: rnnlib.gradcheck's, which
     the notebooks' checks print (found trying the course: "WRONG" in one, "<-- look at this

@@ -84,3 +84,13 @@ def test_the_command_line_trains_samples_and_resumes_on_ones_own_text(light):
     r = run("sample", str(Path(_python(light, "import rnnlib.text as t; print(t.DATA_DIR)").strip())
                           / "models" / "time_machine_gru256.npz"), "--prime", "The ", "--length", "20")
     assert r.returncode == 0 and r.stdout.startswith("The "), r.stderr
+
+
+def test_the_date_translator_runs_from_the_installed_package(light):
+    python, work, env = light
+    models = Path(_python(light, "import rnnlib.text as t; print(t.DATA_DIR)").strip()) / "models"
+    r = subprocess.run([str(python), "-m", "rnnlib.seq2seq", "translate", str(models / "dates.npz"),
+                        "the 3rd of march 1987", "3/4/21", "--beam", "4", "--attention", "a.png"],
+                       cwd=work, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and r.stdout.split() == ["1987-03-03", "2021-04-03"], r.stderr
+    assert (work / "a.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
