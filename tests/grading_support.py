@@ -171,6 +171,35 @@ ATTENTION_BEAM_PER_PARENT = ('    best = np.argsort(-candidates, kind="stable")[
                              "    each = candidates.reshape(n, V).argmax(axis=1) + V * np.arange(n)     # each parent's best\n"
                              '    best = each[np.argsort(-candidates[each], kind="stable")][:k]\n')
 
+# Assignment 6's padding masked after the softmax: a softmax over every position, then the pads'
+# weights set to 0 without renormalising (a column's real weights sum to less than 1).
+# (old, new) for ``mutate`` on the solution cell ``attention_forward``.
+ATTENTION_MASK_AFTER_SOFTMAX = ("    e = np.where(mask, e, -np.inf)           # a pad's score: -inf, whose exponential is exactly 0\n"
+                                "    w = np.exp(e - e.max(axis=0))            # each column's largest real score subtracted\n"
+                                "    alpha = w / w.sum(axis=0)\n",
+                                "    w = np.exp(e - e.max(axis=0))\n"
+                                "    alpha = w / w.sum(axis=0) * mask         # the pads' weights zeroed after the softmax\n")
+
+# Assignment 6's context summed over the batch too: every column's context is the sum of all the
+# columns' (broadcast back to (H_enc, B)), or an (H_enc,) vector (axis -1 summed as well).
+# (old, new) for ``mutate`` on the solution cell ``attention_forward``.
+ATTENTION_CONTEXT = "    context = (alpha[:, None] * Hs).sum(axis=0)\n"
+ATTENTION_CONTEXT_OVER_THE_BATCH = (
+    ATTENTION_CONTEXT,
+    '    context = np.einsum("tb,thb->h", alpha, Hs)[:, None] * np.ones(Hs.shape[2])   # summed over b, broadcast\n')
+ATTENTION_CONTEXT_AXIS_MINUS_1 = (ATTENTION_CONTEXT, "    context = (alpha[:, None] * Hs).sum(axis=(0, -1))\n")
+
+# Assignment 6's beam step that ignores ``finished``: a finished hypothesis is extended like the
+# others (the two lines of the solution that handle ``finished``, dropped). (old, new) for
+# ``mutate`` on the solution cell ``beam_step``.
+ATTENTION_BEAM_FINISHED = ("    only_eos = np.where(np.arange(V)[:, None] == EOS, 0.0, -np.inf)     # (V, 1): <eos> at no cost, nothing else\n"
+                           "    log_probs = np.where(finished, only_eos, log_probs)                   # a finished column's one candidate: itself\n")
+ATTENTION_BEAM_FINISHED_EXTENDED = (ATTENTION_BEAM_FINISHED, "")
+# ... and one that keeps a finished hypothesis's own log-probability of <eos> (its score changes)
+ATTENTION_BEAM_FINISHED_PAYS_EOS = (
+    ATTENTION_BEAM_FINISHED,
+    "    log_probs = np.where(finished & (np.arange(V)[:, None] != EOS), -np.inf, log_probs)\n")
+
 # Assignment 6's typical mistakes, (name, solution cell, old, new, the test cell of the part it
 # breaks), shared by the round trip (test_grading.py) and the visible checks (test_visible_checks.py)
 ATTENTION_MISTAKES = [
@@ -202,4 +231,14 @@ ATTENTION_MISTAKES = [
      'np.argsort(candidates, kind="stable")[-k:]', "test_beam_step"),
     ("ties-reversed", "beam_step", 'np.argsort(-candidates, kind="stable")[:k]',
      'np.argsort(candidates, kind="stable")[::-1][:k]', "test_beam_step"),
+    # the issue's typical mistakes
+    ("mask-after-softmax", "attention_forward", *ATTENTION_MASK_AFTER_SOFTMAX, "test_attention_forward"),
+    ("context-summed-over-the-batch", "attention_forward", *ATTENTION_CONTEXT_OVER_THE_BATCH, "test_attention_forward"),
+    ("context-summed-over-axis-minus-1", "attention_forward", *ATTENTION_CONTEXT_AXIS_MINUS_1, "test_attention_forward"),
+    ("scores-times-probabilities", "beam_step", "(scores + log_probs).T.ravel()",
+     "(scores * np.exp(log_probs)).T.ravel()", "test_beam_step"),
+    ("scores-times-log-probs", "beam_step", "(scores + log_probs).T.ravel()", "(scores * log_probs).T.ravel()",
+     "test_beam_step"),
+    ("finished-extended", "beam_step", *ATTENTION_BEAM_FINISHED_EXTENDED, "test_beam_step"),
+    ("finished-pays-eos-again", "beam_step", *ATTENTION_BEAM_FINISHED_PAYS_EOS, "test_beam_step"),
 ]

@@ -1,7 +1,7 @@
 """Train the date translator that the book and ``python -m rnnlib.seq2seq translate`` use, and
 ship it as ``data/models/dates.npz``.
 
-Usage: ``python tools/train_dates_model.py`` (about 80 seconds on two cores, one of them busy).
+Usage: ``python tools/train_dates_model.py`` (about 25 seconds on two cores, one of them busy).
 
 The run is the command line's default run, the same as::
 

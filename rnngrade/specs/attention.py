@@ -6,8 +6,9 @@ The parts:
   a mask, judged against ``rnnlib.additive_attention``; the cache is ``(s, Hs, a, alpha)`` with
   ``a = tanh(W_a s + U_a h_t)`` (T_src, A, B), a layout fixed for part 2. Every case has
   H_enc != H_dec != A; masks pad some columns (padding at the end) and give one column a single
-  real position; B = 1 and T_src = 1. Two cases have scores of magnitude 1e3 (``v_a`` LARGE
-  times larger; no warning allowed there): one without padding, where a real score is above
+  real position; B = 1 and T_src = 1; one column's encoder outputs all 0 (its context is 0,
+  which a context summed over the batch is not). Two cases have scores of magnitude 1e3 (``v_a``
+  LARGE times larger; no warning allowed there): one without padding, where a real score is above
   OVERFLOW (an exponential without the largest score subtracted overflows), and one where a
   padded position scores more than UNDERFLOW above every real position of its column (a
   softmax over every position, masked afterwards, loses all its real weights to underflow).
@@ -19,12 +20,17 @@ The parts:
   ``attention_forward`` is answered by an oracle: its call with the query ``h`` (the state
   before the step) and the case's ``Hs``, mask and weights gets the reference's answer; a call
   with another query (``h_next``) is answered by the student's own function and noted.
-- ``beam_step(log_probs, scores, states, k) -> (new_scores, tokens, parents, new_states)``,
-  against ``rnnlib.seq2seq.decode.beam_step`` for ``states`` one (H, n) array: the first step
+- ``beam_step(log_probs, scores, states, k, finished) -> (new_scores, tokens, parents, new_states)``,
+  against ``rnnlib.seq2seq.decode.beam_step`` for ``states`` one (H, n) array and ``finished``
+  a bool array (n,) (the fixed-width beam, where a hypothesis that has written ``<eos>`` stays,
+  not extended: its one candidate is itself, score unchanged, token EOS): the first step
   (n = 1, scores 0), k = 1, k = V n, one hypothesis far ahead of the others (all k kept
   candidates extend it: the best token of each parent is not the answer), ties (scores on a
   grid of quarters: equal candidates inside and across the k kept, in several parents), a large
-  vocabulary. Tokens and parents are integer arrays, judged exactly (``rnngrade.judge``).
+  vocabulary, none finished in all these; then finished hypotheses: one that would otherwise be
+  extended into the top k (``finished_matters``), a finished one tied with kept candidates of
+  a later parent (``finished_ties``), and every hypothesis finished. Tokens and parents are
+  integer arrays, judged exactly (``rnngrade.judge``).
 
 Hidden cases' inputs derive from the course secret (``rnngrade.secret.case_rng``) and their case
 numbers below; the visible examples (case 0) are the notebook's, from their fixed seeds.
@@ -35,6 +41,7 @@ import numpy as np
 import rnnlib
 from rnnlib.seq2seq import decode
 from rnnlib.seq2seq.model import Model, decoder_step
+from rnnlib.seq2seq.vocab import EOS
 
 from .cases import WEIGHT_SCALE, case_rng, hidden_rngs
 from .types import Assignment, Case, Part
@@ -141,6 +148,14 @@ def _forward_part(secret):
                       B=len(sizes["lengths"]))
         what += "" if large is None else f", scores of magnitude 1e3, {large}"
         inputs.append((i, f"hidden case {i} ({what})", (s, Hs, mask, weights), large is not None))
+    # the batch's columns kept apart: column 1's encoder outputs all 0, so that its context is 0
+    # (a context summed over the batch gives it column 0's)
+    sizes = dict(T=4, H_enc=5, H_dec=3, A=2, lengths=(4, 3))
+    s, Hs, mask, weights, _ = attention_problem(_rng(gid, 6, 6106, secret), **sizes)
+    Hs[:, :, 1] = 0.0
+    what = _sizes(sizes["lengths"], T_src=4, H_enc=5, H_dec=3, A=2, B=2)
+    inputs.append((6, f"hidden case 6 ({what}, column 1's encoder outputs all 0: its context is 0)",
+                   (s, Hs, mask, weights), False))
     cases = [Case(label, args, reference_attention(*args), ("context", "alpha", CACHE_NAMES), hidden=i > 0,
                   forbid_warnings=forbid)
              for i, label, args, forbid in inputs]
@@ -249,21 +264,30 @@ TIES_LOG_PROBS = np.array([[-1.0, -0.5, -1.0],
                            [-2.0, -0.5, -1.0],
                            [-0.5, -1.0, -2.0]])
 TIES_SCORES = np.array([-1.0, -1.5, -1.0])
+#: the notebook's example of finished hypotheses: its seed and which of its n = 4 are finished
+#: (the first, the best, would otherwise be extended into the top k)
+FINISHED_SEED, FINISHED = 7, np.array([True, False, True, False])
+
+
+def none_finished(n):
+    return np.zeros(n, dtype=bool)
 
 
 def beam_examples():
-    """The notebook's examples, {label: (log_probs, scores, states, k)}."""
+    """The notebook's examples, {label: (log_probs, scores, states, k, finished)}."""
     log_probs, scores, states = beam_problem(np.random.default_rng(3))
     first, _, first_states = beam_problem(np.random.default_rng(4), n=1)
     ties_states = np.random.default_rng(5).standard_normal((4, 3))
-    return {"n = 3 hypotheses, k = 3": (log_probs, scores, states, 3),
-            "the first step, n = 1, k = 4": (first, np.zeros(1), first_states, 4),
-            "ties, k = 5": (TIES_LOG_PROBS, TIES_SCORES, ties_states, 5)}
+    done, done_scores, done_states = beam_problem(np.random.default_rng(FINISHED_SEED), n=4)
+    return {"n = 3 hypotheses, k = 3": (log_probs, scores, states, 3, none_finished(3)),
+            "the first step, n = 1, k = 4": (first, np.zeros(1), first_states, 4, none_finished(1)),
+            "ties, k = 5": (TIES_LOG_PROBS, TIES_SCORES, ties_states, 5, none_finished(3)),
+            "hypotheses 0 and 2 finished, k = 4": (done, done_scores, done_states, 4, FINISHED.copy())}
 
 
-def _beam_case(i, label, log_probs, scores, states, k):
-    expected = decode.beam_step(log_probs, scores, states, k)
-    return Case(label, (log_probs, scores, states, k), expected, BEAM_NAMES, hidden=i > 0)
+def _beam_case(i, label, log_probs, scores, states, k, finished):
+    expected = decode.beam_step(log_probs, scores, states, k, finished)
+    return Case(label, (log_probs, scores, states, k, finished), expected, BEAM_NAMES, hidden=i > 0)
 
 
 def _beam_part(secret):
@@ -278,20 +302,22 @@ def _beam_part(secret):
 
     # typical: hypotheses best first, as the step before leaves them
     for i, seed, V, n, H, k in ((1, 6401, 10, 4, 5, 4), (2, 6402, 40, 5, 6, 5)):
-        cases.append(_beam_case(i, label(i, "", V, n, H, k), *beam_problem(rng(i, seed), V, n, H), k))
+        cases.append(_beam_case(i, label(i, "", V, n, H, k), *beam_problem(rng(i, seed), V, n, H), k, none_finished(n)))
     # the first step: one hypothesis, of score 0
     log_probs, _, states = beam_problem(rng(3, 6403), 8, 1, 3)
-    cases.append(_beam_case(3, label(3, "the first step, scores 0", 8, 1, 3, 5), log_probs, np.zeros(1), states, 5))
+    cases.append(_beam_case(3, label(3, "the first step, scores 0", 8, 1, 3, 5), log_probs, np.zeros(1), states, 5,
+                            none_finished(1)))
     # k = 1, and k = V n (every candidate kept)
-    cases.append(_beam_case(4, label(4, "", 7, 3, 4, 1), *beam_problem(rng(4, 6404), 7, 3, 4), 1))
-    cases.append(_beam_case(5, label(5, "every candidate kept", 3, 2, 2, 6), *beam_problem(rng(5, 6405), 3, 2, 2), 6))
+    cases.append(_beam_case(4, label(4, "", 7, 3, 4, 1), *beam_problem(rng(4, 6404), 7, 3, 4), 1, none_finished(3)))
+    cases.append(_beam_case(5, label(5, "every candidate kept", 3, 2, 2, 6), *beam_problem(rng(5, 6405), 3, 2, 2), 6,
+                            none_finished(2)))
     # one hypothesis (not the first) far ahead: the k kept candidates all extend it
     r = rng(6, 6406)
     log_probs, _, states = beam_problem(r, 6, 3, 2)
     scores = -20.0 - r.uniform(0.0, 1.0, 3)
     scores[1 + int(r.integers(2))] = -0.1
     cases.append(_beam_case(6, label(6, "one hypothesis far ahead of the others", 6, 3, 2, 3),
-                            log_probs, scores, states, 3))
+                            log_probs, scores, states, 3, none_finished(3)))
     # ties: every value a multiple of 0.25, drawn again until equal candidates straddle the k-th
     # and lie inside the k kept in two parents or more
     r = rng(7, 6407)
@@ -301,7 +327,37 @@ def _beam_part(secret):
         scores = -r.integers(0, 3, size=n) / 4
         if ties_matter(log_probs, scores, k):
             break
-    cases.append(_beam_case(7, label(7, "ties", V, n, H, k), log_probs, scores, r.standard_normal((H, n)), k))
+    cases.append(_beam_case(7, label(7, "ties", V, n, H, k), log_probs, scores, r.standard_normal((H, n)), k,
+                            none_finished(n)))
+    # finished hypotheses: two of five, drawn again until one of them would otherwise be extended
+    # into the top k and one is kept as it is
+    r = rng(8, 6408)
+    V, n, H, k = 7, 5, 3, 5
+    while True:
+        log_probs, scores, states = beam_problem(r, V, n, H)
+        finished = none_finished(n)
+        finished[r.choice(n, size=2, replace=False)] = True
+        if finished_matters(log_probs, scores, k, finished):
+            break
+    cases.append(_beam_case(8, label(8, "2 hypotheses finished, one of them among the best", V, n, H, k),
+                            log_probs, scores, states, k, finished))
+    # a finished hypothesis tied with kept candidates of a later parent: multiples of 0.25 again
+    r = rng(9, 6409)
+    V, n, H, k = 5, 4, 3, 6
+    while True:
+        log_probs = -r.integers(1, 7, size=(V, n)) / 4
+        scores = -r.integers(0, 3, size=n) / 4
+        finished = none_finished(n)
+        finished[r.choice(n, size=2, replace=False)] = True
+        if finished_ties(log_probs, scores, k, finished) and finished_matters(log_probs, scores, k, finished):
+            break
+    cases.append(_beam_case(9, label(9, "2 hypotheses finished, tied with other candidates", V, n, H, k),
+                            log_probs, scores, r.standard_normal((H, n)), k, finished))
+    # every hypothesis finished: the step keeps them as they are, best first
+    r = rng(10, 6410)
+    log_probs, _, states = beam_problem(r, 6, 3, 4)
+    cases.append(_beam_case(10, label(10, "every hypothesis finished", 6, 3, 4, 3), log_probs,
+                            -r.permutation(r.uniform(0.0, 3.0, 3)), states, 3, ~none_finished(3)))
     return Part(gid, 3, "beam_step", cases)
 
 
@@ -316,6 +372,23 @@ def ties_matter(log_probs, scores, k):
     values, counts = np.unique(kept, return_counts=True)
     parents = [len({int(j) // V for j in order[:k][kept == v]}) for v in values[counts > 1]]
     return straddles and any(p >= 2 for p in parents)
+
+
+def finished_matters(log_probs, scores, k, finished):
+    """Whether a finished hypothesis would be extended into the top k (by a token other than EOS)
+    if ``finished`` were ignored, and one is kept, as it is, when it is not."""
+    _, tokens, parents, _ = decode.beam_step(log_probs, scores, np.zeros((1, len(scores))), k)
+    extended = (finished[parents] & (tokens != EOS)).any()
+    _, tokens, parents, _ = decode.beam_step(log_probs, scores, np.zeros((1, len(scores))), k, finished)
+    return bool(extended and finished[parents].any())
+
+
+def finished_ties(log_probs, scores, k, finished):
+    """Whether a kept finished hypothesis has the score of a kept candidate of a later, unfinished
+    parent (which the tie rule puts after it)."""
+    new_scores, _, parents, _ = decode.beam_step(log_probs, scores, np.zeros((1, len(scores))), k, finished)
+    return any(finished[p] and not finished[q] and q > p and a == b
+               for a, p in zip(new_scores, parents) for b, q in zip(new_scores, parents))
 
 
 def build(secret=None):

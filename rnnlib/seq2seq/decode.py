@@ -18,6 +18,7 @@ negative term); with ``length_norm = a`` the finished ones are ranked by
 import numpy as np
 
 from .. import attention as att
+from ..threads import limited
 from .model import Model, decoder_step, encode, initial_state
 from .vocab import BOS, EOS
 
@@ -51,6 +52,12 @@ def greedy_decode(cell, params, src, src_mask, max_len):
     tokens : list of B lists of ids, without ``<eos>``
     alphas : list of B arrays (steps, T_src): each written token's attention (None without)
     """
+    # on the threads that pay, as seq2seq_forward's products
+    with limited(Model.of(cell, params).step_work(np.shape(src)[1])):
+        return _greedy(cell, params, src, src_mask, max_len)
+
+
+def _greedy(cell, params, src, src_mask, max_len):
     model, Hs, summary, K = _encoded(cell, params, src, src_mask)
     mask = np.asarray(src_mask).astype(bool)
     B = Hs.shape[2]
@@ -73,8 +80,15 @@ def greedy_decode(cell, params, src, src_mask, max_len):
     return tokens, alphas
 
 
-def beam_step(log_probs, scores, states, k):
+def beam_step(log_probs, scores, states, k, finished=None):
     """One step of beam search: expand, score, keep the top ``k``, reorder the states.
+
+    ``finished`` is for the fixed-width variant of beam search, in which a hypothesis that has
+    written ``<eos>`` stays in the beam (and keeps its place there while it is among the ``k``
+    best) instead of leaving it: such a hypothesis is not extended. Its only candidate is itself,
+    with its score unchanged and the token ``EOS``; its other candidates do not exist. (It is
+    done by giving a finished column the log-probability 0 at ``EOS`` and -inf elsewhere.)
+    ``beam_search`` keeps the finished hypotheses apart instead, and passes none.
 
     Parameters
     ----------
@@ -84,14 +98,18 @@ def beam_step(log_probs, scores, states, k):
         Each hypothesis's summed log-probability so far.
     states : the decoder's state after reading each hypothesis, (H, n), or an LSTM's pair
     k : int
-        How many candidates to keep (at most ``V n``).
+        How many candidates to keep (at most ``V n``; with ``finished``, at most the number of
+        candidates that exist, ``V`` per unfinished hypothesis and 1 per finished one: fewer
+        are returned otherwise, as when ``k > V n``).
+    finished : bool ndarray (n,), optional
+        True for a hypothesis that has already written ``<eos>``. None (the default): none has.
 
     Returns
     -------
     scores : ndarray (k,)
         The kept candidates' scores, best first.
     tokens : int ndarray (k,)
-        The token each kept candidate adds.
+        The token each kept candidate adds (``EOS`` for a finished hypothesis kept as it is).
     parents : int ndarray (k,)
         The hypothesis each extends.
     states : the states reordered by parent: column ``i`` is ``states[:, parents[i]]``
@@ -103,9 +121,21 @@ def beam_step(log_probs, scores, states, k):
         raise ValueError(f"scores has shape {scores.shape}, expected ({n},): one per column of log_probs (V, n)")
     if not (isinstance(k, (int, np.integer)) and k >= 1):
         raise ValueError(f"k must be a positive integer; got {k!r}")
+    if finished is not None:
+        finished = np.asarray(finished)
+        if finished.shape != (n,) or finished.dtype != bool:
+            raise ValueError(f"finished must be a bool array of shape ({n},), one per column of log_probs (V, n); "
+                             f"got {finished.dtype} {finished.shape}")
+        # a finished column: EOS at no cost, no other token (np.where: no arithmetic on -inf)
+        only_eos = np.where(np.arange(V)[:, None] == EOS, 0.0, -np.inf)           # (V, 1)
+        log_probs = np.where(finished[None, :], only_eos, log_probs)
     candidates = (scores[None, :] + log_probs).T.ravel()        # (n V,): parent j's tokens together
     # the best first; a stable sort keeps equal scores in (parent, token) order
-    best = np.argsort(-candidates, kind="stable")[:k]
+    best = np.argsort(-candidates, kind="stable")
+    if finished is not None:                                    # a finished parent's other tokens do not exist
+        exists = (~finished[:, None] | (np.arange(V) == EOS)).ravel()
+        best = best[exists[best]]
+    best = best[:k]
     parents, tokens = np.divmod(best, V)
     reorder = lambda s: s[:, parents]
     if isinstance(states, tuple):
@@ -153,6 +183,11 @@ def beam_search(cell, params, src, k, max_len, length_norm=0.0):
     if not (isinstance(k, (int, np.integer)) and k >= 1):
         raise ValueError(f"the beam width must be a positive integer; got {k!r}")
     src = np.asarray(src).reshape(-1, 1)
+    with limited(Model.of(cell, params).step_work(k)):     # as greedy_decode
+        return _beam(cell, params, src, k, max_len, length_norm)
+
+
+def _beam(cell, params, src, k, max_len, length_norm):
     model, Hs, summary, K = _encoded(cell, params, src, np.ones(src.shape))
     spec = model.spec
     state = initial_state(model, params, summary)

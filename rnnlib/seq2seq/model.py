@@ -45,6 +45,7 @@ from ..cells.rnn import TRAINED_ACTIVATION
 from ..deep import deep_backward, deep_forward
 from ..init import init_readout, init_weights
 from ..losses import readout_backward, readout_forward, softmax_cross_entropy
+from ..threads import limited
 
 __all__ = ["init_seq2seq", "encode", "encode_backward", "decoder_step", "decoder_step_backward",
            "initial_state", "seq2seq_forward", "seq2seq_backward", "seq2seq_loss_and_grads", "Model"]
@@ -82,6 +83,11 @@ class Model:
     def spec(self):
         """The cell (``rnnlib.cells.Cell``)."""
         return get_cell(self.cell)
+
+    def step_work(self, B):
+        """Multiply-adds of one decoder step's cell over ``B`` columns: what decides the BLAS
+        threads of a whole pass (``rnnlib.threads``; the loops inside choose their own)."""
+        return self.spec.step_work(self.embed + 2 * self.hidden, self.dec_hidden, B)
 
     def encoder_layers(self, params):
         names = self.spec.weight_names
@@ -301,16 +307,19 @@ def seq2seq_forward(cell, params, src, src_mask, tgt_in):
     tgt_in = check_ids(tgt_in, model.V_tgt, "tgt_in", "target ids", "E_tgt.shape[1]")
     if src.shape[1] != tgt_in.shape[1]:
         raise ValueError(f"src has {src.shape[1]} columns and tgt_in {tgt_in.shape[1]}: one per example in both")
-    Hs, summary, enc_cache = encode(model, params, src, src_mask)
-    mask = np.asarray(src_mask).astype(bool)
-    K = att.keys(Hs, params["U_a"]) if model.attention else None
-    state = initial_state(model, params, summary)
-    logits, alphas, steps = [], [], []
-    for y in tgt_in:
-        z, state, alpha, c = decoder_step(model, params, y, state, Hs, mask, summary, K)
-        logits.append(z)
-        alphas.append(alpha)
-        steps.append(c)
+    # the attention's products too run on the threads that pay, not on every core (a core
+    # another process holds would make them wait: rnnlib.threads)
+    with limited(model.step_work(src.shape[1])):
+        Hs, summary, enc_cache = encode(model, params, src, src_mask)
+        mask = np.asarray(src_mask).astype(bool)
+        K = att.keys(Hs, params["U_a"]) if model.attention else None
+        state = initial_state(model, params, summary)
+        logits, alphas, steps = [], [], []
+        for y in tgt_in:
+            z, state, alpha, c = decoder_step(model, params, y, state, Hs, mask, summary, K)
+            logits.append(z)
+            alphas.append(alpha)
+            steps.append(c)
     alphas = np.stack(alphas) if model.attention else None
     return np.stack(logits), alphas, (model, summary, Hs, enc_cache, steps)
 
@@ -318,6 +327,11 @@ def seq2seq_forward(cell, params, src, src_mask, tgt_in):
 def seq2seq_backward(dlogits, params, cache):
     """Gradients of every parameter (a dict like ``params``) from ``dlogits`` (T_tgt, V_tgt, B)."""
     model, summary, Hs, enc_cache, steps = cache
+    with limited(model.step_work(Hs.shape[2])):          # as in seq2seq_forward
+        return _backward(model, params, dlogits, summary, Hs, enc_cache, steps)
+
+
+def _backward(model, params, dlogits, summary, Hs, enc_cache, steps):
     grads = {k: np.zeros_like(v) for k, v in params.items()}
     dHs, dsummary = np.zeros_like(Hs), np.zeros_like(summary)
     dK = np.zeros((Hs.shape[0], params["U_a"].shape[0], Hs.shape[2]), Hs.dtype) if model.attention else None

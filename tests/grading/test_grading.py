@@ -153,7 +153,8 @@ REFERENCE_CALLS = {
                               "    dcontext, rnnlib.additive_attention(s, Hs, alpha > 0, weights)[2])",
         "decoder_step": 'model = Model("gru", 1, params["E_tgt"].shape[0], 1, h.shape[0], True, 1, params["E_tgt"].shape[1])\n'
                         "logits, h_next, alpha, _ = rnnlib.seq2seq.model.decoder_step(model, params, y_prev, h, Hs, mask > 0)",
-        "beam_step": "new_scores, tokens, parents, new_states = rnnlib.seq2seq.decode.beam_step(log_probs, scores, states, k)",
+        "beam_step": "new_scores, tokens, parents, new_states = rnnlib.seq2seq.decode.beam_step(\n"
+                     "    log_probs, scores, states, k, finished)",
     },
 }
 

@@ -72,6 +72,25 @@ def test_attention_cases_cover_the_sizes_the_padding_and_large_scores(secret):
     assert {bool(c.args[2].min() == 0) for c in hidden(forward) if c.forbid_warnings} == {False, True}
 
 
+@pytest.mark.parametrize("secret", SECRETS)
+def test_a_context_summed_over_the_batch_is_wrong_where_a_columns_encoder_outputs_are_zero(secret):
+    """Every hidden case of B > 1 catches a context summed over the batch's columns, and one says
+    why in its label: a column whose encoder outputs are all 0 has the context 0, and that column
+    alone is wrong."""
+    told = []
+    for c in hidden(parts(secret)["attention_forward"]):
+        s, Hs, mask, weights = c.args
+        context = c.expected[0]
+        summed = np.broadcast_to(context.sum(axis=1, keepdims=True), context.shape)
+        assert Hs.shape[2] == 1 or not np.allclose(summed, context, rtol=1e-3), c.label
+        zero = [b for b in range(Hs.shape[2]) if not Hs[:, :, b].any()]
+        if zero:
+            assert Hs.shape[2] > 1 and (context[:, zero] == 0).all() and np.abs(summed[:, zero]).max() > 0.1
+            assert f"column {zero[0]}'s encoder outputs all 0" in c.label
+            told.append(c)
+    assert len(told) == 1
+
+
 def softmax_without_max(s, Hs, mask, weights):
     """The weights of a softmax that does not subtract the largest score (numpy's warnings made errors)."""
     with np.errstate(over="raise", invalid="raise"):
@@ -137,13 +156,15 @@ def test_beam_cases_cover_the_first_step_k_ties_and_a_parent_far_ahead(secret):
     part = parts(secret)["beam_step"]
     sizes = []
     for c in part.cases:
-        log_probs, scores, states, k = c.args
+        log_probs, scores, states, k, finished = c.args
         (V, n), H = log_probs.shape, states.shape[0]
-        assert isinstance(k, int) and 1 <= k <= V * n and scores.shape == (n,)
+        assert finished.dtype == bool and finished.shape == (n,)
+        assert isinstance(k, int) and 1 <= k <= V * (n - finished.sum()) + finished.sum() and scores.shape == (n,)
         new_scores, tokens, parents, new_states = c.expected
         assert tokens.dtype.kind == parents.dtype.kind == "i" and new_states.shape == (H, k)
+        assert np.isfinite(new_scores).all()
         sizes.append((V, n, k))
-    cases = hidden(part)
+    cases = [c for c in hidden(part) if not c.args[4].any()]       # none finished: the plain step
     assert any(n == 1 for _, n, _ in sizes[1:]) and any(k == 1 for *_, k in sizes[1:])
     assert any(k == V * n for V, n, k in sizes[1:]) and any(k > n for _, n, k in sizes[1:])
     assert any(k < n for _, n, k in sizes[1:])
@@ -161,9 +182,47 @@ def test_beam_cases_cover_the_first_step_k_ties_and_a_parent_far_ahead(secret):
                                   c.expected[2] * c.args[0].shape[0] + c.expected[1]) for c in cases)
 
 
+def kept(case):
+    return list(zip(case.expected[2].tolist(), case.expected[1].tolist()))
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+def test_beam_cases_with_finished_hypotheses_catch_a_step_that_extends_them(secret):
+    """Finished hypotheses, visible and hidden: one that the step would otherwise extend into the
+    top k, kept as it is (score unchanged, token EOS, one candidate); one tied with a kept
+    candidate of a later parent; every hypothesis finished."""
+    cases = [c for c in parts(secret)["beam_step"].cases if c.args[4].any()]
+    assert any(not c.hidden for c in cases) and len([c for c in cases if c.hidden]) >= 3
+    for c in cases:
+        log_probs, scores, states, k, finished = c.args
+        new_scores, tokens, parents, _ = c.expected
+        for i, j in enumerate(parents):
+            if finished[j]:
+                assert tokens[i] == decode.EOS and new_scores[i] == scores[j] and (parents == j).sum() == 1, c.label
+    for c in (c for c in cases if not c.args[4].all()):
+        log_probs, scores, states, k, finished = c.args
+        assert spec_module.finished_matters(log_probs, scores, k, finished), c.label
+        # ignoring `finished` gives another answer, which extends a finished hypothesis
+        ignored = decode.beam_step(log_probs, scores, states, k)
+        assert any(finished[j] and v != decode.EOS for j, v in zip(ignored[2], ignored[1])), c.label
+        # keeping a finished hypothesis's own log p(<eos>) changes a kept score
+        paying = np.where(finished & (np.arange(len(log_probs))[:, None] != decode.EOS), -np.inf, log_probs)
+        assert not np.array_equal(decode.beam_step(paying, scores, states, k)[0], c.expected[0]), c.label
+    assert any(c.hidden and spec_module.finished_ties(*c.args[:2], c.args[3], c.args[4]) for c in cases)
+    everyone = [c for c in cases if c.args[4].all() and c.hidden]
+    assert everyone and all(kept(c) == [(j, decode.EOS) for j in np.argsort(-c.args[1], kind="stable")]
+                            for c in everyone)
+    assert any(list(np.argsort(-c.args[1], kind="stable")) != list(range(len(c.args[1]))) for c in everyone)
+
+
 def test_the_visible_tie_example_has_ties_that_matter():
-    (log_probs, scores, _, k) = spec_module.beam_examples()["ties, k = 5"]
-    assert spec_module.ties_matter(log_probs, scores, k)
+    (log_probs, scores, _, k, finished) = spec_module.beam_examples()["ties, k = 5"]
+    assert spec_module.ties_matter(log_probs, scores, k) and not finished.any()
+
+
+def test_the_visible_finished_example_would_otherwise_extend_a_finished_hypothesis():
+    (log_probs, scores, _, k, finished) = spec_module.beam_examples()["hypotheses 0 and 2 finished, k = 4"]
+    assert spec_module.finished_matters(log_probs, scores, k, finished) and finished[0] and scores[0] == scores.max()
 
 
 def test_the_visible_examples_are_the_notebooks():
@@ -285,9 +344,9 @@ def test_the_per_parent_mistake_keeps_one_child_of_each_parent():
     """The mistake of the round trip's table is what its name says, and the grader takes it for one."""
     ns = _namespace(mutate(solved("attention"), "beam_step", *ATTENTION_BEAM_PER_PARENT))
     for case in parts(None)["beam_step"].cases:
-        log_probs, scores, states, k = case.args
+        log_probs, scores, states, k, finished = case.args
         if k <= len(scores):
-            _, _, parents, _ = ns["beam_step"](log_probs, scores, states, k)
+            _, _, parents, _ = ns["beam_step"](log_probs, scores, states, k, finished)
             assert len(set(parents.tolist())) == len(parents)
 
 

@@ -141,6 +141,55 @@ def test_beam_width_must_be_positive():
         beam_step(np.zeros((3, 2)), np.zeros(3), np.zeros((1, 2)), k=2)
 
 
+def test_beam_step_keeps_a_finished_hypothesis_as_it_is_and_extends_only_the_others():
+    """The fixed-width variant: a finished column has one candidate, itself (its score unchanged,
+    the token EOS); the unfinished columns' candidates are those of the step without ``finished``;
+    the tie rule and the order are the same; no floating-point warning on the way."""
+    rng = np.random.default_rng(11)
+    V, n = 6, 4
+    log_probs = log_softmax(rng.standard_normal((V, n)))
+    log_probs[:, 1] = log_softmax(np.array([[0.0], [0.0], [-9.0], [5.0], [4.0], [0.0]]))[:, 0]   # EOS unlikely
+    scores = np.array([-2.0, -0.1, -1.5, -0.7])
+    finished = np.array([False, True, False, True])
+    states = (rng.standard_normal((3, n)), rng.standard_normal((3, n)))
+    exists = [(j, v) for j in range(n) for v in range(V) if not finished[j] or v == EOS]
+    every = sorted(((scores[j] + (0.0 if finished[j] else log_probs[v, j]), j, v) for j, v in exists),
+                   key=lambda c: -c[0])                     # sorted() is stable: ties in (parent, token) order
+    for k in (1, 3, 7, len(every)):
+        with np.errstate(all="raise"):
+            new_scores, tokens, parents, new_states = beam_step(log_probs, scores, states, k, finished)
+        assert list(zip(parents.tolist(), tokens.tolist())) == [(j, v) for _, j, v in every[:k]]
+        np.testing.assert_array_equal(new_scores, [s for s, _, _ in every[:k]])
+        for new, old in zip(new_states, states):
+            np.testing.assert_array_equal(new, old[:, parents])
+        for j in np.flatnonzero(finished):                  # at most one candidate, itself, with EOS
+            mine = parents == j
+            assert mine.sum() <= 1 and (tokens[mine] == EOS).all() and (new_scores[mine] == scores[j]).all()
+    # both finished hypotheses are kept (the first one best); ignoring `finished`, column 1's
+    # tokens 3 and 4 would be
+    _, tokens, parents, _ = beam_step(log_probs, scores, states, 4, finished)
+    assert (parents[0], tokens[0]) == (1, EOS) and (3, EOS) in zip(parents.tolist(), tokens.tolist())
+    _, tokens, parents, _ = beam_step(log_probs, scores, states, 4)
+    assert (1, 3) in zip(parents.tolist(), tokens.tolist())
+    # k beyond the candidates that exist: only those are returned (as with k > V n)
+    got = beam_step(log_probs, scores, states, V * n, finished)
+    assert len(got[0]) == len(every) == 2 * V + 2 and np.isfinite(got[0]).all()
+    # unfinished columns are unaffected: none finished is the step without `finished`, exactly
+    for k in (1, 5, V * n):
+        for a, b in zip(beam_step(log_probs, scores, states[0], k, np.zeros(n, bool)),
+                        beam_step(log_probs, scores, states[0], k)):
+            assert a.dtype == b.dtype and np.array_equal(a, b)
+    # ties: a finished hypothesis and candidates of equal score, in (parent, token) order
+    _, tokens, parents, _ = beam_step(np.zeros((3, 2)), np.zeros(2), np.zeros((1, 2)), k=3,
+                                      finished=np.array([False, True]))
+    assert list(zip(parents.tolist(), tokens.tolist())) == [(0, 0), (0, 1), (0, 2)]
+    _, tokens, parents, _ = beam_step(np.zeros((3, 2)), np.zeros(2), np.zeros((1, 2)), k=4,
+                                      finished=np.array([True, False]))
+    assert list(zip(parents.tolist(), tokens.tolist())) == [(0, EOS), (1, 0), (1, 1), (1, 2)]
+    with pytest.raises(ValueError, match=r"finished must be a bool array of shape \(2,\)"):
+        beam_step(np.zeros((3, 2)), np.zeros(2), np.zeros((1, 2)), k=2, finished=np.array([0, 1]))
+
+
 def test_batches_hold_one_source_length_and_every_pair_once():
     task = TASKS["dates"]
     sv, tv = task.vocabs
