@@ -60,7 +60,8 @@ def built_book(tmp_path_factory):
     return src / "_build" / "html", proc, seconds, per_chapter
 
 
-def test_book_builds_with_zero_warnings_in_under_five_minutes(built_book):
+def test_book_builds_with_zero_warnings_in_under_six_minutes(built_book):
+    """The developers' budget: the build, every chapter executed, in under 6 minutes on two cores."""
     html, proc, seconds, _ = built_book
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-5000:]
@@ -68,7 +69,7 @@ def test_book_builds_with_zero_warnings_in_under_five_minutes(built_book):
                 and "pypi" not in line]
     assert not warnings, "\n".join(warnings)
     assert "build succeeded" in log
-    assert seconds < 300, f"the build took {seconds:.0f} s"
+    assert seconds < 360, f"the build took {seconds:.0f} s"
 
 
 def test_no_chapter_executes_for_more_than_two_minutes(built_book):
