@@ -99,6 +99,7 @@ bench: $(STAMP) system-deps
 	$(BIN)/python benchmarks/bench_grading.py
 	$(BIN)/python benchmarks/charlm_torch.py
 	$(BIN)/python benchmarks/seq2seq_torch.py
+	$(BIN)/python benchmarks/scan_bench.py
 
 clean:
 	rm -rf _build .pytest_cache

@@ -24,7 +24,8 @@ A case whose first argument is a *driver* (``{"__harness__": "train_chunks"}``) 
 driver calls the student's function itself and returns what the grader compares
 (``train_chunks``: several calls in a row, as a training loop would, steps of truncated
 backprop through time, each from the state the step before returned; ``keeps_inputs``: one
-call, and the arguments as it left them).
+call, and the arguments as it left them; ``counted_scan``: a scan with an operator of the
+harness's, and how many times beyond a bound it called the operator).
 
 Run as ``python harness.py <results-fd>``.
 """
@@ -106,8 +107,40 @@ def keeps_inputs(fn, *args):
     return fn(*args), list(args)
 
 
+# Associative operators on tuples of batched arrays (time first) for testing ``scan_inclusive``
+# on its own: sums (commutative), products of 2x2 matrices and compositions of affine maps
+# ``x -> x A + v`` of row vectors (neither commutative).
+def scan_add(first, then):
+    return tuple(first[k] + then[k] for k in range(len(first)))
+
+
+def scan_matmul(first, then):
+    (A,), (B,) = first, then
+    return (A @ B,)
+
+
+def scan_affine(first, then):
+    (A1, v1), (A2, v2) = first, then
+    return (A1 @ A2, v1 @ A2 + v2)
+
+
+def counted_scan(scan, op, elems, reverse, max_calls):
+    """``scan(fn, elems)`` (with ``reverse=True`` when ``reverse``), ``fn`` the operator ``op``
+    counting its calls: ``(the scan's answer, how many calls beyond max_calls)``, so that the
+    grader sees a loop of T calls where a scan takes O(log T)."""
+    calls = [0]
+
+    def fn(first, then):
+        calls[0] += 1
+        return op(first, then)
+
+    out = scan(fn, elems, reverse=True) if reverse else scan(fn, elems)
+    return out, max(0, calls[0] - max_calls)
+
+
 HARNESS_FUNCTIONS = {"toy_cell": toy_cell, "train_chunks": Driver(train_chunks),
-                     "keeps_inputs": Driver(keeps_inputs)}
+                     "keeps_inputs": Driver(keeps_inputs), "counted_scan": Driver(counted_scan),
+                     "scan_add": scan_add, "scan_matmul": scan_matmul, "scan_affine": scan_affine}
 
 
 FAILED = object()  # what _their_answer gives when the student's own function fails

@@ -164,9 +164,12 @@ def autograded_notebook(course, spec, result, submitted):
         if meta.get("solution") and meta.get("grade_id") in theirs:
             cell.source = theirs[meta["grade_id"]]
         if cell.cell_type == "code":
-            # what the student's notebook showed under the cell (its text and pictures), then,
-            # under a graded cell, the grader's verdict
-            cell.outputs, cell.execution_count = shown.get(meta.get("grade_id"), []), None
+            # what the student's notebook showed under the cell (its text and pictures); under a
+            # graded test cell only the grader's verdict, since a saved output there (a stale or
+            # forged "check passed") would read as a verdict
+            test_cell = meta.get("grade") and not meta.get("solution")
+            cell.outputs = [] if test_cell else shown.get(meta.get("grade_id"), [])
+            cell.execution_count = None
             part = result.parts.get(meta.get("grade_id"))
             if meta.get("grade") and part is not None:
                 cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=verdict_text(part)))
@@ -379,6 +382,13 @@ def export(course, to="grades.csv"):
 
     course.nbgrader("export", "--to", str(to))
     to = pathlib.Path(to)
+    with open(to, newline="") as f:             # nbgrader's rows come in grading order: sorted,
+        reader = csv.DictReader(f)              # as the by-part file's are
+        fields, graded = reader.fieldnames, sorted(reader, key=lambda r: (r["assignment"], r["student_id"]))
+    with open(to, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(graded)
     by_part = to.with_name(f"{to.stem}_by_part{to.suffix or '.csv'}")
     rows = []
     with warnings.catch_warnings(), Gradebook(course.db_url) as gb:

@@ -4,10 +4,13 @@ Pure numpy, column-vector convention (``x_t`` is (D, B), ``h_t`` is (H, B), ``X`
 (T, D, B), weights (H, H + D) acting on ``[h; x]``). Modules, one idea each:
 
 - ``activations``  stable sigmoid, tanh, derivatives
-- ``cells``        the vanilla RNN, GRU, MGU and LSTM, each described in one place (``CELLS``):
+- ``cells``        the vanilla RNN, GRU, MGU, LSTM, minGRU and minLSTM, each described in one place (``CELLS``):
                    its weights' layout, its step ``cell([x, state], weights) -> (y, state)``,
                    its fast loops, the lectures' per-step code and a PyTorch twin
 - ``scan``         unroll a step function over a sequence (the lectures' ``scan``)
+- ``prefix_scan``  ``associative_scan``: every prefix under an associative operator, in log T rounds
+- ``recurrence``   ``linear_recurrence`` h_t = a_t h_{t-1} + b_t by a loop, a scan or in log space,
+                   and its backward pass (minGRU's and minLSTM's parallel mode)
 - ``lecture``      the lectures' seed-10 set-up and published numbers
 - ``bptt``         sequence forward and backward (backprop through time)
 - ``deep``         stacked and bidirectional layers of any cell, dropout between layers
@@ -16,7 +19,8 @@ Pure numpy, column-vector convention (``x_t`` is (D, B), ``h_t`` is (H, B), ``X`
                    attention, greedy and beam-search decoding, its command line
 - ``losses``       linear read-out, MSE, softmax cross-entropy
 - ``gradcheck``    numerical gradients and relative errors
-- ``init``, ``optim``, ``train``, ``data``   initialisation, optimisers, training, tasks
+- ``init``, ``optim``, ``train``, ``data``   initialisation, optimisers, training, tasks (the adding
+                   problem, selective copying)
 - ``text``, ``lm``, ``ngram``, ``charlm``   language modelling: text to ids, the character
                    model (truncated BPTT, perplexity, sampling), n-gram baselines, the command line
 - ``timing``       honest timing helpers
@@ -30,10 +34,12 @@ Pure numpy, column-vector convention (``x_t`` is (D, B), ``h_t`` is (H, B), ``X`
 
 from .activations import sigmoid, sigmoid_grad_from_output, tanh, tanh_grad_from_output
 from .bptt import Cache, backward, forward, infer, weight_names
-from .cells import CELLS, gru_step, lstm_step, mgu_step, rnn_step
+from .cells import CELLS, gru_step, lstm_step, mgu_step, mingru_step, minlstm_step, rnn_step
+from .prefix_scan import associative_scan
+from .recurrence import linear_recurrence, linear_recurrence_backward
 from .attention import additive_attention, additive_attention_backward
 from .deep import DeepCache, deep_backward, deep_forward
-from .data import ADDING_BASELINE_MSE, adding_problem, noisy_sine
+from .data import ADDING_BASELINE_MSE, adding_problem, noisy_sine, selective_copying
 from .gradcheck import check_gradients, numerical_gradient, relative_error
 from .init import init_readout, init_weights
 from .lecture import LECTURE_GRU_X1, lecture_setup
@@ -47,7 +53,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "sigmoid", "tanh", "sigmoid_grad_from_output", "tanh_grad_from_output",
-    "rnn_step", "gru_step", "mgu_step", "lstm_step", "CELLS", "scan",
+    "rnn_step", "gru_step", "mgu_step", "lstm_step", "mingru_step", "minlstm_step", "CELLS", "scan",
+    "associative_scan", "linear_recurrence", "linear_recurrence_backward",
     "lecture_setup", "LECTURE_GRU_X1",
     "forward", "backward", "infer", "Cache", "weight_names",
     "deep_forward", "deep_backward", "DeepCache",
@@ -56,5 +63,5 @@ __all__ = [
     "numerical_gradient", "relative_error", "check_gradients",
     "init_weights", "init_readout", "SGD", "Adam", "clip_by_global_norm", "clip_elementwise",
     "init_model", "predict", "evaluate", "loss_and_grads", "train",
-    "adding_problem", "noisy_sine", "ADDING_BASELINE_MSE",
+    "adding_problem", "noisy_sine", "selective_copying", "ADDING_BASELINE_MSE",
 ]

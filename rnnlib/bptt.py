@@ -132,12 +132,15 @@ def forward(cell, weights, X, h_0, activation=None):
 
     Parameters
     ----------
-    cell : {"rnn", "gru", "mgu", "lstm"}
+    cell : {"rnn", "gru", "mgu", "lstm", "mingru", "minlstm"}
     weights : tuple
         In the lectures' order: RNN ``(W_h, b_h)`` (or the lecture's 6-tuple, of which it uses
         the first weight and the first bias), GRU ``(W_u, W_r, W_c, b_u, b_r, b_c)``, MGU
-        ``(W_f, W_h, b_f, b_h)``, LSTM ``(W_i, W_f, W_o, W_c, b_i, b_f, b_o, b_c)``.
-        Matrices (H, H + D), biases (H, 1).
+        ``(W_f, W_h, b_f, b_h)``, LSTM ``(W_i, W_f, W_o, W_c, b_i, b_f, b_o, b_c)``:
+        matrices (H, H + D), biases (H, 1). minGRU ``(W_z, W_h, b_z, b_h)``, minLSTM
+        ``(W_f, W_i, W_h, b_f, b_i, b_h)``: matrices (H, D), acting on ``x`` alone, so these
+        two run in parallel mode (one product for every step, then
+        ``rnnlib.linear_recurrence``), not step by step.
     X : ndarray, shape (T, D, B)
         The input sequence, time first, batch in the columns.
     h_0 : ndarray, shape (H, B), or the pair (h_0, c_0) for the LSTM

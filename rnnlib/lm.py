@@ -69,7 +69,7 @@ def init_lm(cell, V, H, D=None, seed=0, dtype=np.float64, layers=1):
 
     Parameters
     ----------
-    cell : {"rnn", "gru", "mgu", "lstm"}
+    cell : {"rnn", "gru", "mgu", "lstm", "mingru", "minlstm"}
     V : int
         Vocabulary size.
     H : int

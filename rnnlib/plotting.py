@@ -24,7 +24,7 @@ __all__ = ["draw_cell", "label_levels", "plain_log_axis"]
 
 def draw_cell(cell, ax=None):
     """Draw a schematic of one step of ``cell`` (a name in ``rnnlib.CELLS`` whose ``Cell`` has a
-    ``diagram``: "rnn", "gru", "mgu", "lstm").
+    ``diagram``: every registered cell of rnnlib).
 
     Parameters
     ----------

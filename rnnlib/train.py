@@ -56,7 +56,7 @@ def loss_and_grads(cell, params, X, Y, activation=TRAINED_ACTIVATION):
 
     Parameters
     ----------
-    cell : {"rnn", "gru", "mgu", "lstm"}
+    cell : {"rnn", "gru", "mgu", "lstm", "mingru", "minlstm"}
     params : list of ndarray
         ``[*cell weights, W_y, b_y]``.
     X : ndarray, shape (T, D, B)
@@ -110,7 +110,7 @@ def train(cell, task="adding", T=30, hidden_size=32, steps=500, batch_size=32, l
 
     Parameters
     ----------
-    cell : {"rnn", "gru", "mgu", "lstm"}
+    cell : {"rnn", "gru", "mgu", "lstm", "mingru", "minlstm"}
     task : {"adding", "sine"} or callable
         A task ``task(T, B, rng) -> (X, Y)`` from ``rnnlib.data``.
     T : int

@@ -14,7 +14,7 @@ import numpy as np
 from rnngrade.mutate import solved_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENTS = ["forward_and_scan", "gru_bptt", "mgu", "lstm", "charlm", "attention"]
+ASSIGNMENTS = ["forward_and_scan", "gru_bptt", "mgu", "lstm", "charlm", "attention", "scan"]
 
 
 def release(name):
@@ -125,6 +125,55 @@ def arrays(obj):
     elif isinstance(obj, dict):
         for k in sorted(obj):
             yield from arrays(obj[k])
+
+
+def same_arguments(a, b, rtol=0.0):
+    """Equal arguments, however nested in tuples, lists and dicts: arrays of one dtype and shape,
+    equal (floats within ``rtol``, relative, when it is given)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        if rtol and (a.dtype.kind == "f" or b.dtype.kind == "f"):
+            return a.shape == b.shape and np.allclose(a, b, rtol=rtol, atol=0)
+        return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
+    if isinstance(a, dict):
+        return isinstance(b, dict) and list(a) == list(b) and all(same_arguments(a[k], b[k], rtol) for k in a)
+    if isinstance(a, (tuple, list)):
+        return (isinstance(b, (tuple, list)) and len(a) == len(b)
+                and all(same_arguments(x, y, rtol) for x, y in zip(a, b)))
+    return a == b
+
+
+def record_calls(fn, calls):
+    """``fn``, appending a copy of the positional arguments of each call to ``calls``."""
+    return lambda *args: calls.append(copy.deepcopy(args)) or fn(*args)
+
+
+def assert_visible_checks_call_as_the_grader(name, ns, recording=record_calls, rtol=0.0):
+    """The visible check cells of assignment ``name`` call the student's functions on exactly the
+    arguments of the grader's visible examples (which the feedback shows), in the same order.
+
+    ``ns`` is the solved notebook's namespace (its code cells run as the grader runs them);
+    ``recording(fn, calls)`` wraps a function so that its calls are recorded (by default their
+    positional arguments); ``rtol`` lets float arguments differ by rounding (see ``same_arguments``).
+    Every visible case must also pass, judged as the grader judges it."""
+    from rnngrade import incell, judge, specs
+
+    spec = specs.get(name)
+    tests = {c.metadata["nbgrader"]["grade_id"]: c.source for c in release(name).cells
+             if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")}
+    for part in spec.parts:
+        in_notebook, in_grader = [], []
+        original = ns[part.function]
+        ns[part.function] = recording(original, in_notebook)
+        exec(compile(tests[part.grade_id], part.grade_id, "exec"), ns)
+        ns[part.function] = recording(original, in_grader)
+        for case in part.cases:
+            if not case.hidden:
+                assert judge.judge(case, incell.run_case(case, part.function, ns), part.function) == (True, "")
+        ns[part.function] = original
+        assert len(in_notebook) == len(in_grader) > 0, part.function
+        for a, b in zip(in_notebook, in_grader):
+            assert same_arguments(a, b, rtol), part.function
 
 
 # Assignment 5's clipping of each gradient by its own norm, where the global norm is asked; (old,
@@ -241,4 +290,83 @@ ATTENTION_MISTAKES = [
      "test_beam_step"),
     ("finished-extended", "beam_step", *ATTENTION_BEAM_FINISHED_EXTENDED, "test_beam_step"),
     ("finished-pays-eos-again", "beam_step", *ATTENTION_BEAM_FINISHED_PAYS_EOS, "test_beam_step"),
+]
+
+# Assignment 7's scan that shifts its input by one, zeros first (the identity of + only), and runs
+# Hillis and Steele's rounds on it: an exclusive scan where the inclusive one is asked. (old, new)
+# for ``mutate`` on the solution cell ``scan_inclusive``: the student's whole region.
+SCAN_REGION = """    def interleave(first, odd, even):           # out_0, then out_1, out_2, ... from the odd and the even
+        s = np.empty((T,) + odd.shape[1:], odd.dtype)
+        s[0], s[1::2], s[2::2] = first, odd, even
+        return s
+
+    if reverse:                                 # scan the reversed input, then put it back in order
+        out = tuple(s[::-1] for s in scan_inclusive(fn, tuple(x[::-1] for x in elems)))
+    elif T == 1:
+        out = elems
+    else:
+        # p_j = e_2j ∘ e_2j+1: T // 2 pairs (an odd length's last element waits for the even step)
+        pairs = fn(tuple(x[:-1:2] for x in elems), tuple(x[1::2] for x in elems))
+        odd = scan_inclusive(fn, pairs)         # out_1, out_3, ...: the scan of the pairs
+        # out_2j = out_2j-1 ∘ e_2j for j >= 1: (T - 1) // 2 of them
+        even = fn(tuple(s[:(T - 1) // 2] for s in odd), tuple(x[2::2] for x in elems))
+        out = tuple(interleave(x[0], o, e) for x, o, e in zip(elems, odd, even))
+"""
+SCAN_EXCLUSIVE = (SCAN_REGION, """    elems = tuple(x[::-1] for x in elems) if reverse else tuple(elems)
+    out = tuple(np.concatenate([np.zeros_like(x[:1]), x[:-1]]) for x in elems)   # e_-1 = 0: the prefixes before i
+    d = 1
+    while d < T:
+        later = fn(tuple(s[:T - d] for s in out), tuple(s[d:] for s in out))
+        out = tuple(np.concatenate([s[:d], l]) for s, l in zip(out, later))
+        d *= 2
+    if reverse:
+        out = tuple(s[::-1] for s in out)
+""")
+# ... one that loops over the elements, one call of fn each: right values, T - 1 calls
+SCAN_LOOP = (SCAN_REGION, """    order = range(T - 1, -1, -1) if reverse else range(T)
+    prefix, out = None, [None] * T
+    for i in order:
+        e = tuple(x[i:i + 1] for x in elems)
+        prefix = e if prefix is None else fn(prefix, e)      # reverse: the later on the left
+        out[i] = prefix
+    out = tuple(np.concatenate([o[k] for o in out]) for k in range(len(elems)))
+""")
+# ... one that builds its output from the pairs alone: at an odd length the last element, which has
+# no neighbour, is dropped (and at every odd length inside the recursion)
+SCAN_LAST_DROPPED = ("        s = np.empty((T,) + odd.shape[1:], odd.dtype)\n"
+                     "        s[0], s[1::2], s[2::2] = first, odd, even\n",
+                     "        s = np.empty((2 * len(odd),) + odd.shape[1:], odd.dtype)      # two for each pair\n"
+                     "        s[0], s[1::2], s[2::2] = first, odd, even[:len(odd) - 1]\n")
+
+# Assignment 7's typical mistakes, (name, solution cell, old, new, the test cell of the part it
+# breaks), shared by the round trip (test_grading.py) and the visible checks (test_visible_checks.py)
+SCAN_MISTAKES = [
+    # the issue's
+    ("operands-in-the-wrong-order", "combine", "b = a2 * b1 + b2", "b = a1 * b2 + b1", "test_combine"),
+    ("last-element-dropped", "scan_inclusive", *SCAN_LAST_DROPPED, "test_scan_inclusive"),
+    ("exclusive-scan", "scan_inclusive", *SCAN_EXCLUSIVE, "test_scan_inclusive"),
+    ("h0-ignored", "mingru_forward", "    b[0] = a[0] * h_0 + b[0]                     # h_0 folded into the first step\n",
+     "", "test_mingru_forward"),
+    ("backward-forward-in-time", "mingru_backward", "scan_inclusive(combine, (a_next, dhs), reverse=True)",
+     "scan_inclusive(combine, (a_next, dhs))", "test_mingru_backward"),
+    # others
+    ("b-not-scaled", "combine", "b = a2 * b1 + b2", "b = b1 + b2", "test_combine"),
+    ("reverse-input-only", "scan_inclusive",
+     "out = tuple(s[::-1] for s in scan_inclusive(fn, tuple(x[::-1] for x in elems)))",
+     "out = scan_inclusive(fn, tuple(x[::-1] for x in elems))", "test_scan_inclusive"),
+    ("scan-operands-swapped", "scan_inclusive", "pairs = fn(tuple(x[:-1:2] for x in elems), tuple(x[1::2] for x in elems))",
+     "pairs = fn(tuple(x[1::2] for x in elems), tuple(x[:-1:2] for x in elems))", "test_scan_inclusive"),
+    ("a-loop-of-T-calls", "scan_inclusive", *SCAN_LOOP, "test_scan_inclusive"),
+    ("gate-and-keep-swapped", "mingru_forward", "a, b = 1 - z, z * c", "a, b = z, (1 - z) * c", "test_mingru_forward"),
+    ("tanh-on-the-candidate", "mingru_forward", "z, c = rnnlib.sigmoid(A[:, :H]), A[:, H:]",
+     "z, c = rnnlib.sigmoid(A[:, :H]), np.tanh(A[:, H:])", "test_mingru_forward"),
+    ("states-before-each-step", "mingru_forward", "_, hs = scan_inclusive(combine, (a, b))",
+     "_, hs = scan_inclusive(combine, (a, b))\n    hs = np.concatenate([h_0[None], hs[:-1]])", "test_mingru_forward"),
+    ("gate-gradient-without-h-prev", "mingru_backward", "du = g * (c - h_prev) * z * (1 - z)", "du = g * c * z * (1 - z)",
+     "test_mingru_backward"),
+    ("db-summed-over-time-only", "mingru_backward", 'db = np.einsum("tib->i", dA)[:, None]', 'db = np.einsum("tib->ib", dA)',
+     "test_mingru_backward"),
+    ("a-not-shifted", "mingru_backward", "scan_inclusive(combine, (a_next, dhs), reverse=True)",
+     "scan_inclusive(combine, (a, dhs), reverse=True)", "test_mingru_backward"),
+    ("dh0-without-a", "mingru_backward", "dh_0 = a[0] * g[0]", "dh_0 = g[0]", "test_mingru_backward"),
 ]

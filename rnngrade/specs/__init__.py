@@ -1,7 +1,7 @@
 """What each assignment's graded parts are tested on, and with what reference (instructor side).
 
 One module per assignment: ``forward_and_scan``, ``gru_bptt``, ``mgu``, ``lstm`` (those three
-built by ``cell_bptt`` from one table), ``charlm`` and ``attention``; the types they are made of in ``types``,
+built by ``cell_bptt`` from one table), ``charlm``, ``attention`` and ``scan``; the types they are made of in ``types``,
 and how hidden cases are drawn and named in ``cases``. ``get(name)`` builds one.
 
 Each part names the student's function, its points (the nbgrader grade cell it scores), and
@@ -27,13 +27,13 @@ typical columns. ``rnngrade.mutate`` checks that the cases catch what students g
 mutant of the solutions that is not equivalent to them must lose points.
 """
 
-from . import attention, charlm, forward_and_scan, gru_bptt, lstm, mgu
+from . import attention, charlm, forward_and_scan, gru_bptt, lstm, mgu, scan
 from .types import Assignment, Case, Part
 
 __all__ = ["ASSIGNMENTS", "get", "Assignment", "Case", "Part"]
 
 #: Every assignment's builder, ``builder(secret) -> Assignment``, by name.
-ASSIGNMENTS = {m.NAME: m.build for m in (forward_and_scan, gru_bptt, mgu, lstm, charlm, attention)}
+ASSIGNMENTS = {m.NAME: m.build for m in (forward_and_scan, gru_bptt, mgu, lstm, charlm, attention, scan)}
 
 
 def get(name, secret=None):

@@ -1,6 +1,6 @@
 """The recurrent cells, each described in one place.
 
-One module per cell (``rnn``, ``gru``, ``mgu``, ``lstm``) holds its step function (the
+One module per cell (``rnn``, ``gru``, ``mgu``, ``lstm``, ``mingru``, ``minlstm``) holds its step function (the
 readable reference: one concatenation and one matrix product per gate, exactly as the
 equations are written), its fast loops over a sequence (used by ``rnnlib.forward``,
 ``backward`` and ``infer``), its extras (the lectures' per-step code, a PyTorch twin, a
@@ -13,7 +13,9 @@ A step function has the signature that ``scan`` expects::
     y, state_next = step([x, state], weights)
 
 with ``x`` (D, B) and the state ``h`` (H, B), or for the LSTM the pair ``(h, c)``; ``y`` is
-the new hidden state.
+the new hidden state. minGRU and minLSTM (Feng et al. 2024) read ``x`` alone in their gates
+(their matrices are (H, D)): their loops are a parallel computation, one matrix product for
+every step, then ``rnnlib.linear_recurrence``.
 """
 
 from .cell import Cell, TorchTwin
@@ -21,14 +23,23 @@ from .gru import gru_step
 from .layout import Bias, InputMatrix, Matrix, Weight
 from .lstm import lstm_step
 from .mgu import mgu_step
+from .mingru import mingru_step
+from .minlstm import minlstm_step
 from .rnn import rnn_step
-from . import gru, lstm, mgu, rnn
+from . import gru, lstm, mgu, mingru, minlstm, rnn
 
-__all__ = ["Cell", "TorchTwin", "Weight", "Matrix", "InputMatrix", "Bias", "CELLS", "get", "register",
-           "rnn_step", "gru_step", "mgu_step", "lstm_step"]
+__all__ = ["Cell", "TorchTwin", "Weight", "Matrix", "InputMatrix", "Bias", "CELLS", "get", "register", "sequential",
+           "rnn_step", "gru_step", "mgu_step", "lstm_step", "mingru_step", "minlstm_step"]
 
 #: Every cell, by name.
-CELLS = {c.name: c for c in (rnn.CELL, gru.CELL, mgu.CELL, lstm.CELL)}
+CELLS = {c.name: c for c in (rnn.CELL, gru.CELL, mgu.CELL, lstm.CELL, mingru.CELL, minlstm.CELL)}
+
+
+def sequential():
+    """The cells whose gates read the state (``Cell.reads_state``), by name: the RNN, GRU, MGU
+    and LSTM, whose steps must run one after another. The book's chapters before the one on
+    parallel scans compare these."""
+    return {name: c for name, c in CELLS.items() if c.reads_state}
 
 
 def get(cell):

@@ -1,6 +1,6 @@
 """``Cell``: everything rnnlib knows about one recurrent cell, in one place.
 
-Each cell module (``rnn``, ``gru``, ``mgu``, ``lstm``) ends with one ``Cell(...)`` that lays out
+Each cell module (``rnn``, ``gru``, ``mgu``, ``lstm``, ``mingru``, ``minlstm``) ends with one ``Cell(...)`` that lays out
 its weights, names its state and the activations its fast forward keeps, and hands over its
 functions: the readable step, the fast forward and backward loops, and the extras (the lectures'
 per-step code it is timed against, a PyTorch twin, a diagram). The rest of rnnlib
@@ -138,6 +138,13 @@ class Cell:
     def matrices(self):
         """The weights that are matrices (``Matrix`` or ``InputMatrix``), in order."""
         return tuple(w for w in self.layout if isinstance(w, (Matrix, InputMatrix)))
+
+    @property
+    def reads_state(self):
+        """Whether a gate reads the state (a ``Matrix`` on ``[h; x]``), so that each step must
+        wait for the last: the RNN, GRU, MGU and LSTM. minGRU's and minLSTM's gates read ``x``
+        alone, and their whole sequence can be computed at once (``rnnlib.linear_recurrence``)."""
+        return any(isinstance(w, Matrix) for w in self.layout)
 
     @property
     def n_matrices(self):

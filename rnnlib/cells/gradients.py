@@ -75,7 +75,7 @@ def weight_gradients(cache, dA, hidden_gates):
     matrices = _matrices(layout)
     G, H = len(matrices), h_0.shape[0]
     T, D, B = X.shape
-    reads_h = any(isinstance(w, Matrix) for w in matrices)
+    reads_h = cache.cell.reads_state
     top = H if reads_h else 0                           # U's rows: [v; x], or x alone
     groups, k = [], 0                                   # (first matrix, end matrix, reads v, gate)
     while k < G:

@@ -103,7 +103,7 @@ def init_seq2seq(cell, V_src, V_tgt, embed=32, hidden=64, dec_hidden=None, atten
 
     Parameters
     ----------
-    cell : {"rnn", "gru", "mgu", "lstm"}
+    cell : {"rnn", "gru", "mgu", "lstm", "mingru", "minlstm"}
         The cell of the encoder and the decoder.
     V_src, V_tgt : int
         The two vocabularies' sizes (``len(Vocab)``).

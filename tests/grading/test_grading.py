@@ -24,7 +24,7 @@ import nbformat
 import pytest
 
 from grading_support import (ASSIGNMENTS, ATTENTION_MISTAKES, CHARLM_CLIP_EACH, CHARLM_CLIP_IN_PLACE,
-                             CHARLM_NOT_DETACHED, add_cell, as_data, cell, data_cell, make_course, mutate, release,
+                             CHARLM_NOT_DETACHED, SCAN_MISTAKES, add_cell, as_data, cell, data_cell, make_course, mutate, release,
                              replace_solution, rnngrade, scores, solved, submit)
 from rnngrade import pipeline, runner
 from rnngrade import secret as course_secret
@@ -38,6 +38,7 @@ POINTS = {
     "lstm": {"test_lstm_step_forward": 3, "test_lstm_step_backward": 6, "test_lstm_backward": 5},
     "charlm": {"test_softmax_cross_entropy": 4, "test_clip_by_global_norm": 2, "test_sample_next": 3, "test_train_step": 4},
     "attention": {"test_attention_forward": 3, "test_attention_backward": 4, "test_decoder_step": 3, "test_beam_step": 3},
+    "scan": {"test_combine": 2, "test_scan_inclusive": 3, "test_mingru_forward": 3, "test_mingru_backward": 4},
 }
 
 # (assignment, student, cell, old, new, the parts this mistake breaks)
@@ -98,6 +99,9 @@ MISTAKES = [
 # assignment 6: the typical mistakes of the attention, the decoder step and the beam step
 MISTAKES += [("attention", student, solution_cell, old, new, {grade_id})
              for student, solution_cell, old, new, grade_id in ATTENTION_MISTAKES]
+# assignment 7: the typical mistakes of the operator, the scan, minGRU's forward and backward
+MISTAKES += [("scan", student, solution_cell, old, new, {grade_id})
+             for student, solution_cell, old, new, grade_id in SCAN_MISTAKES]
 
 PATCH_CHECKS = """
 import numpy as np
@@ -156,15 +160,22 @@ REFERENCE_CALLS = {
         "beam_step": "new_scores, tokens, parents, new_states = rnnlib.seq2seq.decode.beam_step(\n"
                      "    log_probs, scores, states, k, finished)",
     },
+    "scan": {
+        "combine": "a, b = rnnlib.recurrence.compose((a1, b1), (a2, b2))",
+        "scan_inclusive": "out = rnnlib.associative_scan(fn, elems, reverse=reverse)",
+        "mingru_forward": 'hs, ref = rnnlib.forward("mingru", weights, X, h_0)\nz, c = ref.saved["z"], ref.saved["c"]',
+        "mingru_backward": '(dW_z, dW_h, db_z, db_h), dX, dh_0 = rnnlib.backward(dhs, rnnlib.forward("mingru", weights, X, h_0)[1])',
+    },
 }
 
 FIRST_PART = {"forward_and_scan": ("sigmoid", "test_sigmoid"), "gru_bptt": ("gru_step_forward", "test_gru_step_forward"),
               "mgu": ("mgu_step_forward", "test_mgu_step_forward"), "lstm": ("lstm_step_forward", "test_lstm_step_forward"),
               "charlm": ("softmax_cross_entropy", "test_softmax_cross_entropy"),
-              "attention": ("attention_forward", "test_attention_forward")}
+              "attention": ("attention_forward", "test_attention_forward"), "scan": ("combine", "test_combine")}
 LOOPING_PART = {"forward_and_scan": ("gru_step", "test_gru_step"), "gru_bptt": ("gru_backward", "test_gru_backward"),
                 "mgu": ("mgu_backward", "test_mgu_backward"), "lstm": ("lstm_backward", "test_lstm_backward"),
-                "charlm": ("train_step", "test_train_step"), "attention": ("decoder_step", "test_decoder_step")}
+                "charlm": ("train_step", "test_train_step"), "attention": ("decoder_step", "test_decoder_step"),
+                "scan": ("mingru_forward", "test_mingru_forward")}
 
 
 def malformed(a):
@@ -437,12 +448,15 @@ def test_feedback_names_failing_checks_and_hides_hidden_tests(graded):
 
 
 def test_feedback_shows_the_students_own_outputs_but_no_html_or_script(graded):
+    """Under the student's own cells, what their notebook showed; under a graded test cell only
+    the grader's verdict: a saved output there ("visible check passed", stale or forged) would
+    stand beside the verdict as if it were one."""
     course, _, _ = graded
     html = (course / "feedback" / "with-outputs" / OUTPUTS_IN / f"{OUTPUTS_IN}.html").read_text()
-    assert all(text in html for text in SHOWN.values())
+    assert SHOWN["sigmoid"] in html
+    assert SHOWN["test_sigmoid"] not in html
+    assert "[grader] test_sigmoid: 2 / 2 points" in html
     assert "from the student" not in html            # its HTML and JavaScript outputs are left out
-    # the grader's verdict under the test cell, after the student's own output
-    assert html.index(SHOWN["test_sigmoid"]) < html.index("[grader] test_sigmoid: 2 / 2 points")
 
 
 def test_a_parts_hint_appears_once_however_many_cases_repeat_it(graded):
@@ -487,6 +501,8 @@ def test_the_export_tells_a_missing_submission_from_a_score_of_zero(graded):
     nbgrader_rows = {(r["assignment"], r["student_id"]): r for r in csv.DictReader(open(course / "grades.csv"))}
     rows = {(r["assignment"], r["student_id"]): r for r in csv.DictReader(open(course / "grades_by_part.csv"))}
     assert set(rows) == set(nbgrader_rows)
+    order = lambda f: [(r["assignment"], r["student_id"]) for r in csv.DictReader(open(course / f))]  # noqa: E731
+    assert order("grades.csv") == order("grades_by_part.csv") == sorted(rows)          # both files sorted
     submitted = set(expected_scores())
     assert {k for k, r in rows.items() if r["submitted"] == "yes"} == submitted
     assert {k for k, r in rows.items() if r["submitted"] == "no"} == set(rows) - submitted

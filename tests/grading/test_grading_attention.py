@@ -9,7 +9,6 @@ against the grader in test_visible_checks.py, and the attacks in test_grading_se
 the other assignments.
 """
 
-import copy
 import subprocess
 import sys
 
@@ -17,7 +16,8 @@ import numpy as np
 import pytest
 
 import rnnlib
-from grading_support import ATTENTION_BEAM_PER_PARENT, ATTENTION_QUERY_H_NEXT, mutate, release, solved
+from grading_support import (ATTENTION_BEAM_PER_PARENT, ATTENTION_QUERY_H_NEXT, assert_visible_checks_call_as_the_grader,
+                             mutate, solved)
 from rnngrade import incell, judge, restricted, runner, specs, wire
 from rnngrade.specs import Case
 from rnngrade.specs import attention as spec_module
@@ -229,40 +229,10 @@ def test_the_visible_examples_are_the_notebooks():
     """The visible check cells call the student's functions on exactly the arguments of the
     grader's visible examples (which the feedback shows), in the same order; the decoder step's
     check with rnnlib's attention standing in for the student's, as the grader's oracle does."""
-    spec = specs.get("attention")
     ns = {"__name__": "__main__"}
-    for c in runner.code_cells(solved("attention"), spec):
+    for c in runner.code_cells(solved("attention"), specs.get("attention")):
         exec(compile(c["source"], "<attention>", "exec"), ns)
-    tests = {c.metadata["nbgrader"]["grade_id"]: c.source for c in release("attention").cells
-             if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")}
-
-    def recording(fn, calls):
-        return lambda *args: calls.append(copy.deepcopy(args)) or fn(*args)
-
-    for part in spec.parts:
-        in_notebook, in_grader = [], []
-        original = ns[part.function]
-        ns[part.function] = recording(original, in_notebook)
-        exec(compile(tests[part.grade_id], part.grade_id, "exec"), ns)
-        ns[part.function] = recording(original, in_grader)
-        for case in part.cases:
-            if not case.hidden:
-                assert judge.judge(case, incell.run_case(case, part.function, ns), part.function) == (True, "")
-        ns[part.function] = original
-        assert len(in_notebook) == len(in_grader) > 0, part.function
-        for a, b in zip(in_notebook, in_grader):
-            assert same(a, b), part.function
-
-
-def same(a, b):
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        a, b = np.asarray(a), np.asarray(b)
-        return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
-    if isinstance(a, dict):
-        return isinstance(b, dict) and list(a) == list(b) and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, (tuple, list)):
-        return isinstance(b, (tuple, list)) and len(a) == len(b) and all(map(same, a, b))
-    return a == b
+    assert_visible_checks_call_as_the_grader("attention", ns)
 
 
 # --------------------------------------------------------------------------- integer answers

@@ -8,7 +8,6 @@ broken submissions, through ``python -m rnngrade all``) is in test_grading.py, a
 in test_grading_security.py, beside the other assignments.
 """
 
-import copy
 import subprocess
 import sys
 
@@ -16,7 +15,7 @@ import numpy as np
 import pytest
 
 import rnnlib
-from grading_support import CHARLM_NOT_DETACHED, mutate, release, solved
+from grading_support import CHARLM_NOT_DETACHED, assert_visible_checks_call_as_the_grader, mutate, solved
 from rnngrade import harness, incell, judge, restricted, runner, specs, wire
 from rnngrade.specs import charlm as charlm_spec
 from rnngrade.specs import Case
@@ -119,51 +118,19 @@ def test_training_cases_run_chunks_in_a_row_that_the_oracles_tell_apart(secret):
         clipped += [e["result"][1] > e["match"][0][1] for e in clip_calls]
     assert any(clipped) and not all(clipped)
     cells = {c.args[1] for c in part.cases}
-    assert cells == set(rnnlib.CELLS)
+    assert cells == set(rnnlib.cells.sequential())      # every cell the assignment's chapters teach
     assert any(c.args[4] == 1 and c.args[3].shape[1] == 1 for c in part.cases)        # T = 1, B = 1
 
 
 def test_the_visible_examples_are_the_notebooks():
     """The visible check cells call the student's functions on exactly the arguments of the
     grader's visible examples (which the feedback shows), in the same order."""
-    spec = specs.get("charlm")
     ns = {"__name__": "__main__"}
-    for c in runner.code_cells(solved("charlm"), spec):
+    for c in runner.code_cells(solved("charlm"), specs.get("charlm")):
         exec(compile(c["source"], "<charlm>", "exec"), ns)
-    tests = {c.metadata["nbgrader"]["grade_id"]: c.source for c in release("charlm").cells
-             if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")}
-
-    def recording(fn, calls):
-        return lambda *args: calls.append(copy.deepcopy(args)) or fn(*args)
-
-    for part in spec.parts:
-        in_notebook, in_grader = [], []
-        original = ns[part.function]
-        ns[part.function] = recording(original, in_notebook)
-        exec(compile(tests[part.grade_id], part.grade_id, "exec"), ns)
-        ns[part.function] = recording(original, in_grader)
-        for case in part.cases:
-            if not case.hidden:
-                assert judge.judge(case, incell.run_case(case, part.function, ns), part.function) == (True, "")
-        ns[part.function] = original
-        assert len(in_notebook) == len(in_grader) > 0, part.function
-        for a, b in zip(in_notebook, in_grader):
-            assert same(a, b), part.function
-
-
-def same(a, b):
-    """Equal arguments. Floats to 1e-12 relative: in the notebook, the second chunk's parameters come
-    from the solution's loss, in the grader from rnnlib's (the oracle), which differ by rounding."""
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        a, b = np.asarray(a), np.asarray(b)
-        if a.dtype.kind == "f" or b.dtype.kind == "f":
-            return a.shape == b.shape and np.allclose(a, b, rtol=1e-12, atol=0)
-        return a.dtype == b.dtype and np.array_equal(a, b)
-    if isinstance(a, dict):
-        return isinstance(b, dict) and list(a) == list(b) and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, (tuple, list)):
-        return isinstance(b, (tuple, list)) and len(a) == len(b) and all(map(same, a, b))
-    return a == b
+    assert_visible_checks_call_as_the_grader("charlm", ns, rtol=1e-12)
+    # floats to 1e-12 relative: in the notebook, the second chunk's parameters come from the
+    # solution's loss, in the grader from rnnlib's (the oracle), which differ by rounding
 
 
 # --------------------------------------------------------------------------- the harness and the judge

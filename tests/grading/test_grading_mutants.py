@@ -7,7 +7,7 @@ mutant must lose points, except those listed as equivalent (``rnngrade/equivalen
 each with its reason, which must not. The suite grades a seeded sample of each assignment's
 mutants (SAMPLE per assignment, drawn from its cells in turn, with seed SEED), the mutant of the
 sigmoid that first showed the hidden cases too weak, and every listed equivalent mutant;
-``RNNGRADE_MUTANTS=all`` grades every mutant (about 1400: 5 to 15 minutes on two cores) and
+``RNNGRADE_MUTANTS=all`` grades every mutant (about 1700: 7 to 17 minutes on two cores) and
 ``RNNGRADE_MUTANTS=<n>`` a sample of n per assignment. The grading report at the end of the run
 prints each assignment's mutation score.
 """

@@ -37,13 +37,15 @@ FUNCS = {"forward_and_scan": ["sigmoid", "rnn_step", "gru_step", "scan"],
          "mgu": ["mgu_step_forward", "mgu_step_backward", "mgu_backward"],
          "lstm": ["lstm_step_forward", "lstm_step_backward", "lstm_backward"],
          "charlm": ["softmax_cross_entropy", "clip_by_global_norm", "sample_next", "train_step"],
-         "attention": ["attention_forward", "attention_backward", "decoder_step", "beam_step"]}
+         "attention": ["attention_forward", "attention_backward", "decoder_step", "beam_step"],
+         "scan": ["combine", "scan_inclusive", "mingru_forward", "mingru_backward"]}
 PARTIAL = {"forward_and_scan": ("gru_step", "h_next = u * c + (1 - u) * h", "h_next = (1 - u) * c + u * h"),
            "gru_bptt": ("gru_backward", "dhs[t] + dh", "dhs[t]"),
            "mgu": ("mgu_step_backward", "df = dh_next * (c - h) + d_fhx[:H] * h", "df = dh_next * (c - h)"),
            "lstm": ("lstm_step_backward", "dc = dc_total * f", "dc = dc_total"),
            "charlm": ("softmax_cross_entropy", "count = mask.sum()", "count = mask.size"),
-           "attention": ("attention_backward", "dHs = alpha[:, None] * dcontext + U_a.T @ dz", "dHs = U_a.T @ dz")}
+           "attention": ("attention_backward", "dHs = alpha[:, None] * dcontext + U_a.T @ dz", "dHs = U_a.T @ dz"),
+           "scan": ("mingru_backward", "dh_0 = a[0] * g[0]", "dh_0 = g[0]")}
 # one function of rnnlib's reference that each assignment asks for: its file, its name, a call of it
 GRU_STEP = ("cells/gru.py", "gru_step", "rnnlib.gru_step([np.zeros((1, 1)), np.zeros((1, 1))], "
             "tuple(np.zeros((1, 2)) for _ in range(3)) + tuple(np.zeros((1, 1)) for _ in range(3)))")
@@ -52,7 +54,8 @@ REFERENCE = {"forward_and_scan": GRU_STEP, "gru_bptt": GRU_STEP, "mgu": GRU_STEP
                         "rnnlib.softmax_cross_entropy(np.zeros((2, 1)), np.zeros(1, int))"),
              "attention": ("attention.py", "additive_attention",
                            "rnnlib.additive_attention(np.zeros((1, 1)), np.zeros((1, 1, 1)), np.ones((1, 1)), "
-                           "(np.zeros((1, 1)), np.zeros((1, 1)), np.zeros((1, 1))))")}
+                           "(np.zeros((1, 1)), np.zeros((1, 1)), np.zeros((1, 1))))"),
+             "scan": ("prefix_scan.py", "associative_scan", "rnnlib.associative_scan(lambda a, b: a + b, np.ones(3))")}
 HONEST = ("honest", "honest-partial")
 
 

@@ -18,7 +18,7 @@ import pytest
 
 import rnnlib
 from grading_support import (ASSIGNMENTS, ATTENTION_MISTAKES, CHARLM_CLIP_EACH, CHARLM_CLIP_IN_PLACE,
-                             CHARLM_NOT_DETACHED, cell, mutate, solved)
+                             CHARLM_NOT_DETACHED, SCAN_MISTAKES, cell, mutate, solved)
 from rnngrade import incell, judge, specs
 from rnnlib.gradcheck import WRONG
 
@@ -82,10 +82,13 @@ MISTAKES += [
 ]
 # assignment 6: the typical mistakes of the attention, the decoder step and the beam step
 MISTAKES += [("attention", solution_cell, old, new, grade_id) for _, solution_cell, old, new, grade_id in ATTENTION_MISTAKES]
+# assignment 7: the typical mistakes of the operator, the scan, minGRU's forward and backward
+MISTAKES += [("scan", solution_cell, old, new, grade_id) for _, solution_cell, old, new, grade_id in SCAN_MISTAKES]
 MISTAKE_IDS = [f"{a}-{gid}-{i}" for i, (a, _, _, _, gid) in enumerate(MISTAKES)]
 # backward mistakes that break one array only (the others' checks must list several)
 ONE_WRONG_ARRAY = {("attention", "attention_backward", old, new, "test_attention_backward")
-                   for name, _, old, new, _ in ATTENTION_MISTAKES if name.startswith("dHs-without")}
+                   for name, _, old, new, _ in ATTENTION_MISTAKES if name.startswith("dHs-without")} | {
+    ("scan", cell_id, old, new, gid) for name, cell_id, old, new, gid in SCAN_MISTAKES if name == "dh0-without-a"}
 
 
 def _grade_id(c):
@@ -276,7 +279,7 @@ def _gradient_check_blocks(printed):
     return blocks
 
 
-GRADCHECKED = [m for m in MISTAKES if m[0] in ("gru_bptt", "mgu", "lstm", "charlm", "attention")]
+GRADCHECKED = [m for m in MISTAKES if m[0] in ("gru_bptt", "mgu", "lstm", "charlm", "attention", "scan")]
 
 
 @pytest.mark.parametrize("mistake", GRADCHECKED, ids=[i for i, m in zip(MISTAKE_IDS, MISTAKES) if m in GRADCHECKED])
@@ -300,7 +303,7 @@ def test_a_gradient_check_blames_only_the_part_that_is_wrong(mistake):
             assert wrong, f"the check of {function} does not see its mistake:\n{printed}"
 
 
-@pytest.mark.parametrize("assignment", ["gru_bptt", "mgu", "lstm", "charlm", "attention"])
+@pytest.mark.parametrize("assignment", ["gru_bptt", "mgu", "lstm", "charlm", "attention", "scan"])
 def test_the_gradient_checks_mark_a_wrong_gradient_alike(assignment):
     """One mark for a gradient that does not agree, in every notebook: rnnlib.gradcheck's, which
     the notebooks' checks print (found trying the course: "WRONG" in one, "<-- look at this

@@ -49,6 +49,28 @@ def test_train_then_sample_from_the_command_line(tmp_path):
     assert len(a.stdout.rstrip("\n")) == 34
 
 
+@pytest.mark.parametrize("cell", ["mingru", "minlstm"])
+def test_the_parallel_cells_train_resume_and_sample_from_the_command_line(own_text, tmp_path, cell):
+    """minGRU and minLSTM run in parallel mode (one product for all steps, then the recurrence);
+    stacked, they train, resume exactly, and sample like any cell."""
+    out = tmp_path / "m.npz"
+    args = ("--text", str(own_text), "--cell", cell, "--layers", "2", "--hidden", "8", "--batch-size", "4",
+            "--window", "8", "--eval-every", "3", "--seed", "2", "--quiet")
+    r = _run("train", *args, "--steps", "3", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    r = _run("train", "--resume", str(out), "--steps", "6", "--quiet")
+    assert r.returncode == 0, r.stderr
+    whole = charlm.train_charlm(charlm.Config(text=str(own_text), cell=cell, layers=2, hidden=8, batch_size=4,
+                                              window=8, steps=6, eval_every=3, seed=2), progress=False)
+    model = charlm.load_checkpoint(out)
+    assert model.config.cell == cell and model.step == 6
+    assert model.params["W_h_l1"].shape == (8, 8)              # (H, D): the layer above reads H
+    for k in whole.params:
+        np.testing.assert_allclose(model.params[k], whole.params[k], rtol=1e-12, atol=1e-15)
+    a = _run("sample", str(out), "--prime", "the ", "--length", "20", "--seed", "1")
+    assert a.returncode == 0 and a.stdout.startswith("the ") and len(a.stdout.rstrip("\n")) == 24
+
+
 @pytest.mark.parametrize("args, message", [
     (["sample", "{ckpt}", "--temperature", "-0.5"], "--temperature must be a number >= 0; got -0.5"),
     (["sample", "{ckpt}", "--temperature", "inf"], "--temperature must be a number >= 0; got inf"),
@@ -61,7 +83,7 @@ def test_train_then_sample_from_the_command_line(tmp_path):
     (["sample", "{dir}/corrupt.npz"], "is not an rnnlib.charlm checkpoint"),
     (["sample", "{ckpt}", "--prime", "Th@#"], "--prime has characters the model never saw: '#@'"),
     (["sample", "{ckpt}", "--length", "-1"], "--length must be >= 0"),
-    (["train", "--cell", "transformer"], "--cell must be one of rnn, gru, mgu, lstm; got 'transformer'"),
+    (["train", "--cell", "transformer"], "--cell must be one of rnn, gru, mgu, lstm, mingru, minlstm; got 'transformer'"),
     (["train", "--hidden", "0"], "--hidden must be at least 1"),
 ])
 def test_bad_arguments_get_one_line_and_no_traceback(tmp_path, capsys, monkeypatch, args, message):

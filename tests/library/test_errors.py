@@ -62,7 +62,8 @@ def test_sequence_shapes(lecture):
     _raises(re.escape("X has shape (256, 128, 1) = (T, D, B) and h_0 has shape (16, 3) = (H, B): their batch sizes B differ"),
             rnnlib.forward, "gru", tuple(weights), X, np.zeros((16, 3)))
     _raises("X has T = 0 time steps", rnnlib.forward, "gru", tuple(weights), X[:0], h_0)
-    _raises("cell must be one of 'rnn', 'gru', 'mgu', 'lstm'; got 'peephole'", rnnlib.forward, "peephole", tuple(weights), X, h_0)
+    _raises("cell must be one of 'rnn', 'gru', 'mgu', 'lstm', 'mingru', 'minlstm'; got 'peephole'",
+            rnnlib.forward, "peephole", tuple(weights), X, h_0)
     _raises("activation must be 'sigmoid' or 'tanh'; got 'relu'", rnnlib.forward, "rnn", tuple(weights), X, h_0, "relu")
     _raises("X must hold numbers; got dtype <U1", rnnlib.forward, "gru", tuple(weights), np.full((2, 128, 1), "a"), h_0)
 

@@ -213,8 +213,9 @@ def test_a_two_layer_model_gradient_check_with_dropout_between_layers(cell):
     V, H, T, B = 6, 4, 4, 3
     params = lm.init_lm(cell, V, H, 3, seed=2, layers=2)
     assert list(params) == list(lm.param_names(cell, True, 2)) and lm.count_layers(cell, params) == 2
-    assert params[lm.param_names(cell, True, 2)[1]].shape == (H, H + 3)            # layer 0 reads D = 3
-    assert params[f"{rnnlib.CELLS[cell].weight_names[0]}_l1"].shape == (H, 2 * H)   # layer 1 reads H
+    first = rnnlib.CELLS[cell].layout[0]                 # the first matrix: its shape in (D, H)
+    assert params[lm.param_names(cell, True, 2)[1]].shape == first.shape(3, H)      # layer 0 reads D = 3
+    assert params[f"{first.name}_l1"].shape == first.shape(H, H)                    # layer 1 reads H
     rng = np.random.default_rng(6)
     X, Y = rng.integers(0, V, size=(T, B)), rng.integers(0, V, size=(T, B))
     spec = rnnlib.CELLS[cell]
