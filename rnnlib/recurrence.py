@@ -52,8 +52,8 @@ METHODS = ("auto", "scan", "loop", "log")
 #: overhead (about 2 µs for its two calls) plus its arithmetic; the scan's is about 3x the
 #: arithmetic, in 2 log2 T rounds of a few calls each. The scan wins only where the loop's time
 #: is mostly its calls' overhead and there are enough steps for its rounds to pay:
-#: benchmarks/scan_bench.py measured it 1.7-10x faster at H B <= 64 from T = 256 on, and slower
-#: from H B = 256 at any T, and at T = 64 from H B = 16.
+#: benchmarks/scan_bench.py measured it 1.7 to 33 times as fast at H B <= 64 from T = 256 on,
+#: and slower from H B = 256 at any T, and at T = 64 from H B = 16.
 SCAN_MAX_STEP = 64
 SCAN_MIN_T = 128
 
@@ -142,8 +142,7 @@ def solve(a, b, h_0, method="auto", reverse=False):
     if method == "auto":
         method = auto_method(a)
     if reverse:
-        flip = lambda x: x[::-1]                                      # noqa: E731
-        return flip(solve(flip(a), flip(b), h_0, method))
+        return _flip(solve(_flip(a), _flip(b), h_0, method))
     if method == "log":
         return _log_space(a, b, h_0)
     if method == "loop":
@@ -157,9 +156,8 @@ def solve(a, b, h_0, method="auto", reverse=False):
 def gradients(dh, a, h, h_0, method="auto", reverse=False):
     """``linear_recurrence_backward`` on checked arrays: ``(da, db, dh_0)``."""
     if reverse:
-        flip = lambda x: x[::-1]                                      # noqa: E731
-        da, db, dh_0 = gradients(flip(dh), flip(a), flip(h), h_0, method)
-        return flip(da), flip(db), dh_0
+        da, db, dh_0 = gradients(_flip(dh), _flip(a), _flip(h), h_0, method)
+        return _flip(da), _flip(db), dh_0
     # g_t = dh_t + a_{t+1} g_{t+1}: the recurrence backwards in time with the next step's a
     # (the last step has no next; its coefficient multiplies a zero state, so any value does)
     a_next = np.empty_like(a)
@@ -173,6 +171,11 @@ def gradients(dh, a, h, h_0, method="auto", reverse=False):
     else:
         np.multiply(g[0], h_0, da[0])
     return da, g, a[0] * g[0]
+
+
+def _flip(x):
+    """``x`` backwards in time (a view)."""
+    return x[::-1]
 
 
 def _loop(a, b, h_0):

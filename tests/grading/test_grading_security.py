@@ -58,6 +58,20 @@ REFERENCE = {"forward_and_scan": GRU_STEP, "gru_bptt": GRU_STEP, "mgu": GRU_STEP
              "scan": ("prefix_scan.py", "associative_scan", "rnnlib.associative_scan(lambda a, b: a + b, np.ones(3))")}
 HONEST = ("honest", "honest-partial")
 
+# Where each attack is submitted. An attack that tries to win points through something of the
+# assignment (its graded functions, its test cells, its reference function) or looks for its
+# hidden inputs runs against every assignment. The others meet the same grader code whatever the
+# assignment: the sandbox, the files and processes, and for the attacks that stop the process
+# (loops, exits, kills, exhaustion) the limits and restarts. Each of those runs against two
+# assignments, in rotation, so that every assignment meets several. The stopping attacks are the
+# slow ones: an endless loop in every graded function took 25 s to grade, each time.
+NAMES_THE_ASSIGNMENT = ("{FUNCS}", "{GRADE_IDS}", "{REFERENCE}")
+_GENERIC = [n for n, (cls, src) in ATTACKS.items()
+            if cls == "stop" or (cls != "hidden" and not any(f in src for f in NAMES_THE_ASSIGNMENT))]
+TARGETS = {n: ((ASSIGNMENTS[_GENERIC.index(n) % len(ASSIGNMENTS)],
+                ASSIGNMENTS[(_GENERIC.index(n) + 3) % len(ASSIGNMENTS)]) if n in _GENERIC else tuple(ASSIGNMENTS))
+           for n in ATTACKS}
+
 
 def _tree_hash(paths, exclude=()):
     h = hashlib.sha256()
@@ -135,6 +149,8 @@ def siege(tmp_path_factory):
         grade_ids = [c.metadata["nbgrader"]["grade_id"] for c in release(a).cells
                      if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")]
         for name, (_, src) in ATTACKS.items():
+            if a not in TARGETS[name]:
+                continue
             code = (src.replace("{FUNCS}", repr(FUNCS[a])).replace("{GRADE_IDS}", repr(grade_ids))
                     .replace("{REFERENCE}", repr(REFERENCE[a]))
                     .replace("{COURSE}", str(course)).replace("{ROOT}", str(ROOT))
@@ -201,21 +217,35 @@ def _hidden_numbers(a, secret=None):
 
 
 def test_report(siege, grading_report):
-    """The report printed at the end: every attack was graded in every assignment, and in sum
-    they gained no point, breached nothing, reached no network and left no process behind (the
-    tests below say which attack did what, when one does)."""
-    grading_report.append(f"{'attack':26s} {'class':7s} {'points gained':>13s}  breaches")
+    """The report printed at the end: every attack was graded in every assignment it targets
+    (``TARGETS``), and in sum they gained no point, breached nothing, reached no network and left
+    no process behind (the tests below say which attack did what, when one does)."""
+    grading_report.append(f"{'attack':26s} {'class':7s} {'assignments':>11s} {'points gained':>13s}  breaches")
     total, all_breaches = 0.0, []
     for name, (cls, _) in ATTACKS.items():
-        graded = [siege["after"].get((a, f"attack-{name}")) for a in ASSIGNMENTS]
-        assert all(g is not None for g in graded), f"{name}: not graded in every assignment"
+        graded = [siege["after"].get((a, f"attack-{name}")) for a in TARGETS[name]]
+        assert all(g is not None for g in graded), f"{name}: not graded in every assignment it targets"
         gained = sum(sum(g.values()) for g in graded)
-        breaches = [f"{a}: {b}" for a in ASSIGNMENTS for b in _breaches(siege, name, a)]
-        grading_report.append(f"{name:26s} {cls:7s} {gained:13g}  {', '.join(breaches) or 'none'}")
+        breaches = [f"{a}: {b}" for a in TARGETS[name] for b in _breaches(siege, name, a)]
+        grading_report.append(f"{name:26s} {cls:7s} {len(TARGETS[name]):11d} {gained:13g}  "
+                              f"{', '.join(breaches) or 'none'}")
         total, all_breaches = total + gained, all_breaches + breaches
-    grading_report.append(f"{len(ATTACKS)} attacks x {len(ASSIGNMENTS)} assignments; network connections "
-                          f"received: {len(siege['listener'].hits)}; sandbox processes left: {len(siege['leftovers'])}")
+    gradings = sum(len(t) for t in TARGETS.values())
+    grading_report.append(f"{len(ATTACKS)} attacks, {gradings} gradings over {len(ASSIGNMENTS)} assignments; network "
+                          f"connections received: {len(siege['listener'].hits)}; sandbox processes left: "
+                          f"{len(siege['leftovers'])}")
     assert (total, all_breaches, len(siege["listener"].hits), len(siege["leftovers"])) == (0, [], 0, 0)
+
+
+def test_every_attack_runs_and_every_assignment_meets_most_of_them():
+    """The rotation: each attack against at least two assignments, those that try to win points
+    through the assignment or look for its hidden inputs against all, and every assignment
+    against all but a few of the others."""
+    assert all(len(set(t)) >= 2 for t in TARGETS.values())
+    assert all(TARGETS[n] == tuple(ASSIGNMENTS) for n, (cls, src) in ATTACKS.items()
+               if cls == "hidden" or (cls != "stop" and any(f in src for f in NAMES_THE_ASSIGNMENT)))
+    met = {a: sum(a in t for t in TARGETS.values()) for a in ASSIGNMENTS}
+    assert min(met.values()) >= len(ATTACKS) - len(_GENERIC) + 2, met
 
 
 # attacks that end normally when contained (the others loop, exit, kill or exhaust on purpose)
@@ -232,14 +262,14 @@ TRIED_MARKER = {name: "ATTACK-FORGING" if name == "forge-records" else "ATTACK-D
 def test_attack_really_ran(siege, name):
     """The attack's code ran (to its end, or for forge-records up to the forging) in the sandbox:
     it was tried, not cut short."""
-    for a in ASSIGNMENTS:
+    for a in TARGETS[name]:
         log = (siege["course"] / "grading_logs" / a / f"attack-{name}.txt").read_text(errors="replace")
         assert TRIED_MARKER[name] in log, f"{a}: {name} did not run: {log[-500:]}"
 
 
 @pytest.mark.parametrize("name", sorted(ATTACKS))
 def test_attack_gains_nothing_and_reaches_nothing(siege, name):
-    for a in ASSIGNMENTS:
+    for a in TARGETS[name]:
         got = siege["after"].get((a, f"attack-{name}"))
         assert got is not None, f"{a}: attack-{name} has no grade (the gradebook must keep every grade)"
         assert sum(got.values()) == 0, f"{a}: {name} gained points: {got}"
@@ -269,7 +299,7 @@ def test_no_network_and_no_process_left(siege):
 
 
 def test_output_kept_for_the_log_is_bounded(siege):
-    for a in ASSIGNMENTS:
+    for a in TARGETS["output-flood"]:
         size = (siege["course"] / "grading_logs" / a / "attack-output-flood.txt").stat().st_size
         assert size < 200_000, f"{a}: the grader kept {size} bytes of a flood"
 
