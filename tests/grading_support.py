@@ -176,6 +176,37 @@ def assert_visible_checks_call_as_the_grader(name, ns, recording=record_calls, r
             assert same_arguments(a, b, rtol), part.function
 
 
+PROBE = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+import rnnlib
+assert rnnlib.__file__.startswith(sys.argv[1]), rnnlib.__file__
+{CALLS}
+for name, call in calls.items():
+    try:
+        call()
+        print(name, "works")
+    except NotImplementedError as exc:
+        assert "is part of the reference that this assignment asks you to write" in str(exc), exc
+        print(name, "stubbed")
+"""
+
+
+def probe_grading_copy(tmp_path, name, calls):
+    """Build the grader's copy of rnnlib for assignment ``name`` in ``tmp_path`` and try calls on it
+    in a fresh process: ``calls`` is Python source (with ``np`` and ``rnnlib`` imported) that defines
+    ``calls``, a dict of name -> callable. Returns {name: "works" or "stubbed"}."""
+    from rnngrade import restricted, specs
+
+    spec = specs.get(name)
+    restricted.build(tmp_path, keep=spec.keep_in_rnnlib, stub=spec.stub_in_rnnlib)
+    out = subprocess.run([sys.executable, "-c", PROBE.replace("{CALLS}", calls), str(tmp_path)],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return dict(line.split() for line in out.stdout.splitlines())
+
+
 # Assignment 5's clipping of each gradient by its own norm, where the global norm is asked; (old,
 # new) for ``mutate`` on the solution cell ``clip_by_global_norm``.
 CHARLM_CLIP_EACH = ("    if norm > max_norm:\n        clipped = [g * (max_norm / norm) for g in grads]\n"

@@ -8,14 +8,12 @@ broken submissions, through ``python -m rnngrade all``) is in test_grading.py, a
 in test_grading_security.py, beside the other assignments.
 """
 
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 import rnnlib
-from grading_support import CHARLM_NOT_DETACHED, assert_visible_checks_call_as_the_grader, mutate, solved
+from grading_support import CHARLM_NOT_DETACHED, assert_visible_checks_call_as_the_grader, mutate, probe_grading_copy, solved
 from rnngrade import harness, incell, judge, restricted, runner, specs, wire
 from rnngrade.specs import charlm as charlm_spec
 from rnngrade.specs import Case
@@ -267,22 +265,7 @@ def test_the_most_specific_rule_decides_what_is_kept():
     assert not restricted.is_kept("lm.sample", frozenset({"lm.sample"}), frozenset({"lm.sample"}))   # a tie stubs
 
 
-PROBE = """
-import sys
-sys.path.insert(0, sys.argv[1])
-import numpy as np
-import rnnlib
-assert rnnlib.__file__.startswith(sys.argv[1]), rnnlib.__file__
-calls = {CALLS}
-for name, call in calls.items():
-    try:
-        call()
-        print(name, "works")
-    except NotImplementedError as exc:
-        assert "is part of the reference that this assignment asks you to write" in str(exc), exc
-        print(name, "stubbed")
-"""
-CALLS = """{
+CALLS = """calls = {
     "lm_forward": lambda: rnnlib.lm.lm_forward("gru", rnnlib.lm.init_lm("gru", 5, 3), np.zeros((2, 1), int),
                                                rnnlib.lm.zero_state("gru", 3, 1)),
     "lm_backward": lambda: rnnlib.lm.lm_backward(np.zeros((2, 5, 1)), rnnlib.lm.lm_forward(
@@ -306,12 +289,7 @@ CALLS = """{
     ("lstm", {"SGD", "sigmoid", "clip_by_global_norm", "global_norm"}),
 ])
 def test_the_grading_copy_keeps_what_the_assignment_provides_and_nothing_it_asks_for(name, works, tmp_path):
-    spec = specs.get(name)
-    restricted.build(tmp_path, keep=spec.keep_in_rnnlib, stub=spec.stub_in_rnnlib)
-    out = subprocess.run([sys.executable, "-c", PROBE.replace("{CALLS}", CALLS), str(tmp_path)],
-                         capture_output=True, text=True, cwd=tmp_path, timeout=120)
-    assert out.returncode == 0, out.stderr
-    got = dict(line.split() for line in out.stdout.splitlines())
+    got = probe_grading_copy(tmp_path, name, CALLS)
     assert {k for k, v in got.items() if v == "works"} == works
     if name == "charlm":  # the answers' bodies are not in the copy; the provided functions' are
         lm, losses = ((tmp_path / "rnnlib" / f).read_text() for f in ("lm.py", "losses.py"))
